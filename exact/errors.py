@@ -1,0 +1,175 @@
+"""Typed Exact Online errors, each with a plain-words message in Dutch and English."""
+from typing import Literal
+
+Scope = Literal["minutely", "daily"]
+
+
+class ExactError(Exception):
+    """Something went wrong talking to Exact Online."""
+
+    # Templates are formatted with the instance's attributes; `detail` is never shown to users.
+    messages: dict[str, str] = {
+        "nl": "Er ging iets mis bij het contact met Exact Online. Probeer het later opnieuw; "
+              "blijft het misgaan, neem dan contact op met support.",
+        "en": "Something went wrong while contacting Exact Online. Please try again later; "
+              "if it keeps happening, contact support.",
+    }
+
+    def __init__(self, detail: str = ""):
+        super().__init__(detail)
+        self.detail = detail  # for logs: status, Reason header, Exact's error code; never secrets
+
+    def message(self, lang: str = "nl") -> str:
+        """The user-facing message in `lang` ("nl" or "en"; anything else gets Dutch)."""
+        templates = self._templates()
+        template = templates.get(lang[:2].lower(), templates["nl"])
+        return template.format_map(vars(self))
+
+    def _templates(self) -> dict[str, str]:
+        return self.messages
+
+    def __str__(self) -> str:
+        return f"{type(self).__name__}: {self.detail or self.message('en')}"
+
+
+class ReauthorizationRequired(ExactError):
+    """The grant is gone (expired, superseded or revoked): the user must connect again."""
+
+    messages = {
+        "nl": "De koppeling met Exact Online is verlopen of ingetrokken. Klik op 'Verbind opnieuw' "
+              "en log in bij Exact Online om de koppeling te herstellen.",
+        "en": "The connection to Exact Online has expired or was revoked. Click 'Reconnect' "
+              "and sign in to Exact Online to restore it.",
+    }
+
+
+class TooEarlyToRefresh(ExactError):
+    """Exact refuses a new access token less than 570 s after the previous one."""
+
+    messages = {
+        "nl": "Exact Online laat de verbinding nog niet vernieuwen. Probeer het over een minuut opnieuw.",
+        "en": "Exact Online does not allow the connection to be renewed yet. Please try again in a minute.",
+    }
+
+    def __init__(self, retry_at: float, detail: str = ""):
+        super().__init__(detail)
+        self.retry_at = retry_at
+
+
+class RateLimited(ExactError):
+    """Exact's per-minute or per-day call limit for this division is used up."""
+
+    scoped_messages: dict[Scope, dict[str, str]] = {
+        "minutely": {
+            "nl": "Exact Online staat maar een beperkt aantal verzoeken per minuut toe en die grens is bereikt. "
+                  "Probeer het over een minuut opnieuw.",
+            "en": "Exact Online allows only a limited number of requests per minute and that limit has been "
+                  "reached. Please try again in a minute.",
+        },
+        "daily": {
+            "nl": "Het maximum aantal verzoeken per dag aan Exact Online is voor deze administratie bereikt. "
+                  "Probeer het morgen opnieuw.",
+            "en": "The daily maximum number of requests to Exact Online has been reached for this company. "
+                  "Please try again tomorrow.",
+        },
+    }
+
+    def __init__(self, reset_at: float, scope: Scope, detail: str = ""):
+        super().__init__(detail)
+        self.reset_at = reset_at  # epoch seconds
+        self.scope = scope
+
+    def _templates(self) -> dict[str, str]:
+        return self.scoped_messages[self.scope]
+
+
+class NoDivisionAccess(ExactError):
+    """The user may not use this division, or did not tick it on the consent screen."""
+
+    messages = {
+        "nl": "U hebt geen toegang tot administratie {division} in Exact Online, of deze administratie is niet "
+              "aangevinkt toen u toestemming gaf. Kies een andere administratie, of klik op 'Verbind opnieuw' "
+              "en vink deze administratie aan.",
+        "en": "You have no access to company {division} in Exact Online, or it was not ticked when you gave "
+              "permission. Choose another company, or click 'Reconnect' and tick this company.",
+    }
+
+    def __init__(self, division: int, detail: str = ""):
+        super().__init__(detail)
+        self.division = division
+
+
+class DivisionBlocked(ExactError):
+    """Exact has blocked the division for now (maintenance, conversion, backup)."""
+
+    messages = {
+        "nl": "Administratie {division} is in Exact Online tijdelijk geblokkeerd, bijvoorbeeld door onderhoud. "
+              "Probeer het later opnieuw; blijft dit zo, neem dan contact op met Exact Online.",
+        "en": "Company {division} is temporarily blocked in Exact Online, for example for maintenance. "
+              "Please try again later; if it stays blocked, contact Exact Online.",
+    }
+
+    def __init__(self, division: int, detail: str = ""):
+        super().__init__(detail)
+        self.division = division
+
+
+class ExactUnavailable(ExactError):
+    """Exact did not answer, answered with a server error, or sent something unreadable."""
+
+    messages = {
+        "nl": "Exact Online is op dit moment niet bereikbaar of gaf een onverwacht antwoord. "
+              "Probeer het over een paar minuten opnieuw.",
+        "en": "Exact Online cannot be reached right now or gave an unexpected answer. "
+              "Please try again in a few minutes.",
+    }
+
+
+class AccessDenied(ExactError):
+    """The user declined on Exact's consent page."""
+
+    messages = {
+        "nl": "U hebt bij Exact Online geen toestemming gegeven, dus de koppeling is niet gemaakt. "
+              "Wilt u toch koppelen? Klik dan opnieuw op 'Verbinden' en geef toestemming.",
+        "en": "You did not give permission at Exact Online, so no connection was made. "
+              "Still want to connect? Click 'Connect' again and give permission.",
+    }
+
+
+class ConfigurationError(ExactError):
+    """Exact does not recognise this app (client id, secret or address): only support can fix it."""
+
+    messages = {
+        "nl": "De koppeling met Exact Online is bij ons niet goed ingesteld, zodat Exact deze app niet herkent. "
+              "U kunt dit niet zelf oplossen: neem contact op met support.",
+        "en": "The link with Exact Online is not set up correctly on our side, so Exact does not recognise "
+              "this app. You cannot fix this yourself: please contact support.",
+    }
+
+
+class ExactRequestError(ExactError):
+    """Exact rejected a request for another reason; its own text is kept for the logs."""
+
+    messages = {
+        "nl": "Exact Online heeft dit verzoek geweigerd. Controleer of uw gebruiker in Exact Online de benodigde "
+              "rechten heeft; lukt het dan nog niet, neem dan contact op met support.",
+        "en": "Exact Online refused this request. Check that your Exact Online user has the required rights; "
+              "if it still fails, contact support.",
+    }
+
+    def __init__(self, detail: str = "", exact_message: str = ""):
+        super().__init__(detail)
+        self.exact_message = exact_message  # Exact's error.message.value: for logs, not for users
+
+
+def http_detail(method: str, path: str, status: int, reason: str | None = None,
+                error: str | None = None, description: str | None = None) -> str:
+    """A log line describing a failed call; URL query strings are left out on purpose."""
+    parts = [f"{method} {path} -> HTTP {status}"]
+    if reason:
+        parts.append(f"Reason: {reason}")
+    if error:
+        parts.append(f"error: {error}")
+    if description:
+        parts.append(f"description: {description}")
+    return "; ".join(parts)

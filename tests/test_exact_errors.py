@@ -1,0 +1,104 @@
+"""User-facing messages of every error class, and OData helpers."""
+from datetime import datetime, timezone
+
+import pytest
+
+from exact import errors, odata
+from exact.errors import (AccessDenied, ConfigurationError, DivisionBlocked, ExactError, ExactRequestError,
+                          ExactUnavailable, NoDivisionAccess, RateLimited, ReauthorizationRequired, TooEarlyToRefresh)
+
+DETAIL = "POST /api/oauth2/token -> HTTP 400; error: invalid_grant"
+EXAMPLES = [
+    ExactError(DETAIL),
+    ReauthorizationRequired(DETAIL),
+    TooEarlyToRefresh(1_570.0, DETAIL),
+    RateLimited(1_620.0, "minutely", DETAIL),
+    RateLimited(86_400.0, "daily", DETAIL),
+    NoDivisionAccess(101, DETAIL),
+    DivisionBlocked(101, DETAIL),
+    ExactUnavailable(DETAIL),
+    AccessDenied(DETAIL),
+    ConfigurationError(DETAIL),
+    ExactRequestError(DETAIL, exact_message="Bad Request - Error in query syntax."),
+]
+
+
+def test_every_error_class_has_an_example():
+    classes = {cls for cls in vars(errors).values() if isinstance(cls, type) and issubclass(cls, ExactError)}
+    assert classes == {type(example) for example in EXAMPLES}
+
+
+@pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: f"{type(e).__name__}-{getattr(e, 'scope', '')}")
+def test_messages_exist_in_dutch_and_english_and_differ(error):
+    dutch, english = error.message("nl"), error.message("en")
+    assert len(dutch) > 40 and len(english) > 40
+    assert dutch != english
+    assert error.message() == dutch
+    assert error.message("en-GB") == english
+    assert error.message("de") == dutch  # the app speaks Dutch unless asked for English
+
+
+@pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: type(e).__name__)
+def test_messages_do_not_leak_the_technical_detail(error):
+    for lang in ("nl", "en"):
+        assert "invalid_grant" not in error.message(lang)
+        assert "HTTP" not in error.message(lang)
+    assert error.detail == DETAIL
+    assert DETAIL in str(error)
+
+
+def test_messages_name_the_division():
+    assert "administratie 101" in NoDivisionAccess(101).message("nl")
+    assert "Company 101" in DivisionBlocked(101).message("en")
+
+
+def test_reauthorization_message_tells_the_user_to_reconnect():
+    assert "Verbind opnieuw" in ReauthorizationRequired().message("nl")
+    assert "Reconnect" in ReauthorizationRequired().message("en")
+
+
+def test_configuration_error_tells_the_user_to_contact_support():
+    assert "support" in ConfigurationError().message("nl")
+
+
+def test_exact_request_error_keeps_exacts_text_out_of_the_message():
+    error = ExactRequestError("GET /api/v1/101/crm/Accounts -> HTTP 400", exact_message="Error in query syntax.")
+    assert error.exact_message == "Error in query syntax."
+    assert "syntax" not in error.message("nl") + error.message("en")
+
+
+def test_str_without_detail_falls_back_to_the_english_message():
+    assert str(ExactUnavailable()) == "ExactUnavailable: " + ExactUnavailable().message("en")
+
+
+def test_parse_date_turns_odata_dates_into_utc_datetimes():
+    assert odata.parse_date("/Date(1641034800000)/") == datetime(2022, 1, 1, 11, 0, tzinfo=timezone.utc)
+    assert odata.parse_date("/Date(1641034800000+0100)/") == datetime(2022, 1, 1, 11, 0, tzinfo=timezone.utc)
+    assert odata.parse_date(None) is None
+    with pytest.raises(ValueError, match="not an OData date"):
+        odata.parse_date("2022-01-01")
+
+
+ROW = {"ID": 1}
+
+
+@pytest.mark.parametrize("payload", [{"d": {"results": [ROW]}}, {"d": [ROW]}])
+def test_rows_reads_both_collection_shapes(payload):
+    assert odata.rows(payload) == [ROW]
+
+
+@pytest.mark.parametrize("payload", [{"d": {"results": [ROW]}}, {"d": [ROW]}, {"d": ROW}])
+def test_single_reads_entities_and_one_row_collections(payload):
+    assert odata.single(payload) == ROW
+
+
+@pytest.mark.parametrize("payload", [[], {"e": 1}, {"d": "x"}, {"d": {"results": ["x"]}}, {"d": {"results": []}}])
+def test_unreadable_envelopes_mean_exact_is_unavailable(payload):
+    with pytest.raises(ExactUnavailable):
+        odata.single(payload)
+
+
+def test_error_message_reads_exacts_error_envelope():
+    envelope = {"error": {"code": "", "message": {"lang": "", "value": "Forbidden"}}}
+    assert odata.error_message(envelope) == "Forbidden"
+    assert odata.error_message({"d": {}}) == ""
