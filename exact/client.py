@@ -1,0 +1,172 @@
+"""Exact Online REST calls with token refresh, paging and rate-limit handling."""
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+from urllib.parse import quote, urlencode, urljoin, urlsplit
+
+import requests
+
+from . import odata
+from .errors import (DivisionBlocked, ExactRequestError, ExactUnavailable, NoDivisionAccess, RateLimited,
+                     ReauthorizationRequired, TooEarlyToRefresh, http_detail)
+from .oauth import ExactOAuth
+from .ratelimits import RateLimits, rate_limited
+from .tokens import Token
+
+# After a minutely 429, wait this much past the announced reset so our clock can't be early.
+RESET_WAIT_MARGIN = 1.0
+
+
+class ExactClient:
+    """One user's connection to one Exact country instance; not for sharing between threads."""
+
+    def __init__(self, base_url: str, token: Token, *, oauth: ExactOAuth,
+                 on_token: Callable[[Token], None], clock: Callable[[], float] = time.time,
+                 timeout: float = 10, wait_for_minutely_reset_up_to: float = 0,
+                 sleep: Callable[[float], None] = time.sleep):
+        self._api_root = f"{base_url.rstrip('/')}/api/v1/"
+        self.token = token
+        self._oauth = oauth
+        self._on_token = on_token
+        self._clock = clock
+        self._timeout = timeout
+        self._max_wait = wait_for_minutely_reset_up_to
+        self._sleep = sleep
+        self._no_refresh_before = 0.0
+        self._http = requests.Session()
+        self.rate_limits = RateLimits()
+
+    def me(self) -> dict:
+        """The signed-in user (current/Me), including CurrentDivision."""
+        return odata.single(self._get_json(self._url("current/Me"), division=None))
+
+    def divisions(self, division: int) -> list[dict]:
+        """Every division the user can reach and granted in consent (system/Divisions, all pages)."""
+        return self.list(division, "system/Divisions")
+
+    def has_right(self, division: int, endpoint: str, action: str) -> bool:
+        """Whether the user may perform `action` (GET/POST/PUT/DELETE) on `endpoint` in `division`."""
+        query = {"endpoint": f"'{endpoint}'", "action": f"'{action}'"}
+        entity = odata.single(self._get_json(self._url(f"{division}/users/UserHasRights", query), division))
+        allowed = entity.get("UserHasRights")
+        if not isinstance(allowed, bool):
+            raise ExactUnavailable("UserHasRights answer without a true/false value")
+        return allowed
+
+    def list(self, division: int, resource: str, select: Sequence[str] | None = None,
+             filter: str | None = None) -> list[dict]:
+        """All rows of `resource`, following __next page by page (parallel paging skips rows)."""
+        query = {}
+        if select:
+            query["$select"] = ",".join(select)
+        if filter:
+            query["$filter"] = filter
+        url: str | None = self._url(f"{division}/{resource}", query)
+        found: list[dict] = []
+        while url:
+            payload = self._get_json(url, division)
+            found.extend(odata.rows(payload))
+            url = self._next_url(url, odata.next_link(payload))
+        return found
+
+    def count(self, division: int, resource: str) -> int:
+        """The number of rows in `resource`, via $count."""
+        # Exact answers $count in plain text and wants no Accept header for it; None drops requests' default.
+        response = self._send(self._url(f"{division}/{resource}/$count"), division, accept=None)
+        try:
+            return int(response.text.strip())
+        except ValueError:
+            raise ExactUnavailable(f"GET {urlsplit(response.url).path}: $count is not a number") from None
+
+    def __repr__(self) -> str:
+        return f"ExactClient({self._api_root!r}, {self.token!r})"
+
+    def _url(self, path: str, query: dict[str, str] | None = None) -> str:
+        # Keep OData's $ and quotes readable; spaces become %20 as Exact's examples show.
+        if not query:
+            return f"{self._api_root}{path}"
+        return self._api_root + path + "?" + urlencode(query, quote_via=quote, safe="$',/")
+
+    def _next_url(self, current: str, link: str | None) -> str | None:
+        if not link:
+            return None
+        url = urljoin(current, link)  # Exact has been seen sending relative __next links too
+        if not url.startswith(self._api_root):
+            # The bearer token goes wherever __next points; never let that be another host.
+            raise ExactUnavailable(f"__next points outside {self._api_root}")
+        return url
+
+    def _get_json(self, url: str, division: int | None) -> Any:
+        response = self._send(url, division, accept="application/json")
+        try:
+            return response.json()
+        except ValueError:
+            raise ExactUnavailable(f"GET {urlsplit(url).path}: body is not JSON") from None
+
+    def _send(self, url: str, division: int | None, accept: str | None) -> requests.Response:
+        waited = False
+        while True:
+            self._refresh_if_due()
+            response = self._get(url, accept)
+            if division is not None:  # only division URLs carry rate-limit headers
+                self.rate_limits = self.rate_limits.updated(response.headers)
+            if response.status_code != 429:
+                self._raise_for_status(response, division)
+                return response
+            limited = rate_limited(response.headers, self._clock(), _detail(response))
+            if waited or not self._worth_waiting(limited):
+                raise limited
+            self._sleep(max(0.0, limited.reset_at - self._clock()) + RESET_WAIT_MARGIN)
+            waited = True  # one wait only: a second 429 means our picture of the limits is wrong
+
+    def _get(self, url: str, accept: str | None) -> requests.Response:
+        headers = {"Accept": accept, "Authorization": f"Bearer {self.token.access_token}"}
+        try:
+            return self._http.get(url, headers=headers, timeout=self._timeout)
+        except requests.RequestException as error:
+            raise ExactUnavailable(f"GET {urlsplit(url).path}: {type(error).__name__}") from error
+
+    def _refresh_if_due(self) -> None:
+        now = self._clock()
+        if not self.token.refresh_due(now) or not self.token.may_refresh(now) or now < self._no_refresh_before:
+            return
+        try:
+            fresh = self._oauth.refresh(self.token)
+        except TooEarlyToRefresh as early:
+            # Exact's clock says our token is younger than we think, so it still accepts it: carry on.
+            self._no_refresh_before = early.retry_at
+            return
+        self.token = fresh
+        self._on_token(fresh)  # the old refresh token is dead: the caller must persist this one first
+
+    def _worth_waiting(self, limited: RateLimited) -> bool:
+        return limited.scope == "minutely" and limited.reset_at - self._clock() <= self._max_wait
+
+    @staticmethod
+    def _raise_for_status(response: requests.Response, division: int | None) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        reason = response.headers.get("Reason", "").split(":")[0].strip()
+        if status == 401:
+            # The token was fresh by our reckoning, so it was revoked or belongs to another instance.
+            raise ReauthorizationRequired(_detail(response))
+        if status == 403 and reason == "NoDivisionAccess" and division is not None:
+            raise NoDivisionAccess(division, _detail(response))
+        if status == 403 and reason == "DivisionBlocked" and division is not None:
+            raise DivisionBlocked(division, _detail(response))
+        if status >= 500:
+            raise ExactUnavailable(_detail(response))
+        raise ExactRequestError(_detail(response), exact_message=_exact_message(response))
+
+
+def _exact_message(response: requests.Response) -> str:
+    try:
+        return odata.error_message(response.json())
+    except ValueError:
+        return ""
+
+
+def _detail(response: requests.Response) -> str:
+    return http_detail("GET", urlsplit(response.url).path, response.status_code,
+                       response.headers.get("Reason"), description=_exact_message(response))

@@ -1,0 +1,158 @@
+"""Exact Online's OAuth2 authorization-code flow over requests-oauthlib."""
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import requests
+from oauthlib.oauth2 import OAuth2Error
+from requests_oauthlib import OAuth2Session
+
+from .errors import (AccessDenied, ConfigurationError, ExactError, ExactRequestError, ExactUnavailable,
+                     ReauthorizationRequired, TooEarlyToRefresh, http_detail)
+from .ratelimits import rate_limited
+from .tokens import MIN_SECONDS_BETWEEN_TOKENS, Token
+
+# Exact doesn't say when a too-early refresh may be retried; a minute outlasts ordinary clock skew.
+SERVER_TOO_EARLY_BACKOFF = 60
+
+
+class _DropDebugRecords(logging.Filter):
+    """Drops requests-oauthlib's debug records: they print token bodies and the client secret."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+logging.getLogger("requests_oauthlib.oauth2_session").addFilter(_DropDebugRecords())
+
+
+class ExactOAuth:
+    """Builds Exact's consent URL and obtains and refreshes tokens on one country instance."""
+
+    def __init__(self, base_url: str, client_id: str, client_secret: str, redirect_uri: str,
+                 timeout: float = 10, clock: Callable[[], float] = time.time,
+                 allow_insecure_transport: bool = False):
+        if urlsplit(base_url).scheme != "https":
+            if not allow_insecure_transport:
+                raise ConfigurationError(f"{base_url} is not https and insecure transport is not allowed")
+            # oauthlib only knows this process-wide switch; the app turns it on for the simulator only.
+            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        self.base_url = base_url.rstrip("/")
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.redirect_uri = redirect_uri
+        self._timeout = timeout
+        self._clock = clock
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.base_url}/api/oauth2/token"
+
+    def authorization_url(self, state: str, force_login: bool = False) -> str:
+        """The Exact login/consent page to send the user to."""
+        url, _ = OAuth2Session(self.client_id, redirect_uri=self.redirect_uri).authorization_url(
+            f"{self.base_url}/api/oauth2/auth", state=state, force_login="1" if force_login else "0")
+        return url
+
+    def exchange_code(self, code: str) -> Token:
+        """Trade the callback's authorization code (valid 3 minutes, once) for a token pair."""
+        session = self._session("access_token_response", "authorization_code")
+        # Exact's codes contain "!" and arrive as "%21"; it wants them decoded exactly once.
+        # Decoding an already-decoded code changes nothing, as real codes contain no "%".
+        payload = self._call(lambda: session.fetch_token(
+            self.token_url, code=unquote(code), timeout=self._timeout,
+            # Exact documents the client credentials in the form body, not HTTP Basic.
+            include_client_id=True, client_secret=self._client_secret))
+        return Token.from_response(payload, self._clock())
+
+    def refresh(self, token: Token) -> Token:
+        """A new token pair; the old refresh token is dead afterwards, so persist the result first."""
+        now = self._clock()
+        if not token.may_refresh(now):
+            raise TooEarlyToRefresh(token.issued_at + MIN_SECONDS_BETWEEN_TOKENS,
+                                    "refused locally: less than 570 s since the access token was issued")
+        session = self._session("refresh_token_response", "refresh_token")
+        payload = self._call(lambda: session.refresh_token(
+            self.token_url, refresh_token=token.refresh_token, timeout=self._timeout,
+            client_id=self.client_id, client_secret=self._client_secret))
+        return Token.from_response(payload, self._clock())
+
+    def __repr__(self) -> str:
+        return f"ExactOAuth(base_url={self.base_url!r}, client_id={self.client_id!r})"
+
+    def _session(self, hook_type: str, grant: str) -> OAuth2Session:
+        # A fresh session per call: OAuth2Session keeps token state, and this object is shared.
+        session = OAuth2Session(self.client_id, redirect_uri=self.redirect_uri)
+        session.register_compliance_hook(hook_type, lambda response: self._checked(response, grant))
+        return session
+
+    def _call(self, request: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+        try:
+            return request()
+        except requests.RequestException as error:
+            raise ExactUnavailable(f"POST /api/oauth2/token: {type(error).__name__}") from error
+        except OAuth2Error as error:
+            # _checked lets only well-formed 200s through, so oauthlib objecting means Exact sent nonsense.
+            raise ExactUnavailable(f"POST /api/oauth2/token: oauthlib {error.error}") from error
+
+    def _checked(self, response: requests.Response, grant: str) -> requests.Response:
+        """Raise the typed error for a failed token response, before oauthlib parses it."""
+        if response.status_code != 200:
+            raise _token_error(response, grant, self._clock())
+        payload = _json_object(response)
+        if not (payload.get("access_token") and payload.get("refresh_token")
+                and str(payload.get("expires_in", "")).isdigit()):
+            raise ExactUnavailable("POST /api/oauth2/token -> HTTP 200 without a usable token")
+        return response
+
+
+def parse_callback(args: Mapping[str, str]) -> str:
+    """The authorization code from the redirect's (decoded) query arguments, or the typed error."""
+    error = args.get("error")
+    if error:
+        detail = f"callback error: {error}; description: {args.get('error_description', '')}"
+        if error == "access_denied":
+            raise AccessDenied(detail)
+        raise ExactRequestError(detail, exact_message=args.get("error_description", ""))
+    code = args.get("code")
+    if not code:
+        raise ExactRequestError("callback without code or error")
+    return code
+
+
+def _token_error(response: requests.Response, grant: str, now: float) -> ExactError:
+    payload = _json_object(response, required=False)
+    error = str(payload.get("error") or "")
+    description = str(payload.get("error_description") or "")
+    reason = response.headers.get("Reason", "")
+    status = response.status_code
+    detail = http_detail("POST", "/api/oauth2/token", status, reason, error, description)
+    if reason.startswith("TooEarlyToRefreshTokens") or "not expired" in description.lower():
+        return TooEarlyToRefresh(now + SERVER_TOO_EARLY_BACKOFF, detail)
+    if status >= 500:
+        return ExactUnavailable(detail)
+    if status == 429:
+        return rate_limited(response.headers, now, detail)
+    if error == "invalid_client" or "client not found" in description.lower():
+        return ConfigurationError(detail)
+    if error in ("invalid_grant", "unauthorized_client") or status == 401:
+        return ReauthorizationRequired(detail)
+    if grant == "refresh_token" and error in ("invalid_request", "access_denied"):
+        # "The refresh token expired at …" and revoked grants: only a new consent helps.
+        return ReauthorizationRequired(detail)
+    return ExactRequestError(detail, exact_message=description)
+
+
+def _json_object(response: requests.Response, required: bool = True) -> dict:
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict):
+        return payload
+    if required:
+        raise ExactUnavailable(f"POST /api/oauth2/token -> HTTP {response.status_code} with a non-JSON body")
+    return {}
