@@ -1,0 +1,155 @@
+"""OutSmart's Exact Online settings: the application factory and the demo launcher."""
+import argparse
+import os
+import secrets
+import threading
+
+from cryptography.fernet import Fernet
+from cryptography.fernet import MultiFernet
+from flask import Flask
+from flask import g
+from flask import request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+from playhouse.db_url import connect
+
+import models
+from exact.hosts import parse_base_urls
+
+csrf = CSRFProtect()
+babel = Babel()
+
+# The simulator's registered demo app (exact_sim/settings.py); used only when no Exact credentials are set.
+DEMO_CLIENT_ID = "{0b7f5d2e-3c4a-4e8b-9a61-2f5c8d9e1a47}"
+DEMO_CLIENT_SECRET = "demo-secret"
+DEMO_SIM_PORT = 5001
+
+ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET", "EXACT_REDIRECT_URI",
+                "EXACT_BASE_URLS", "TOKEN_KEYS", "DEFAULT_ACCOUNT")
+
+
+def create_app(test_config=None):
+    """Create and configure the application."""
+    app = Flask(__name__, instance_relative_config=True)
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(
+        DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "exact.sqlite"),
+        EXACT_BASE_URLS="",
+        EXACT_HTTP_TIMEOUT=15,
+        # Wait for a minute's rate limit to pass rather than fail a step the admin is waiting on.
+        EXACT_WAIT_FOR_MINUTE_RESET=5,
+        DEFAULT_ACCOUNT="demo",
+        BABEL_DEFAULT_LOCALE="nl",
+        BABEL_DEFAULT_TIMEZONE="Europe/Amsterdam",
+        BABEL_TRANSLATION_DIRECTORIES=os.path.join(app.root_path, "translations"),
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+    )
+    app.config.update({key: os.environ[key] for key in ENV_SETTINGS if os.environ.get(key)})
+    app.config.update(test_config or {})
+    _configure_exact(app)
+    _configure_secrets(app)
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    models.db.initialize(connect(app.config["DATABASE_URL"]))
+    models.configure_encryption(MultiFernet([Fernet(key) for key in app.config["TOKEN_KEYS"]]))
+    models.create_tables()
+
+    @app.before_request
+    def _db_connect():
+        if request.endpoint != "static":
+            models.db.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _db_close(exc=None):
+        if not models.db.is_closed():
+            models.db.close()
+
+    from views import errors
+    from views import formatting
+    from views import integrations
+    from views import login
+    from views import setup
+
+    for module in (integrations, login, setup):
+        app.register_blueprint(module.bp)
+    errors.register(app)
+    formatting.register(app)
+    return app
+
+
+def _configure_exact(app):
+    """Use the configured Exact app, or the simulator's demo app when none is configured."""
+    app.config["DEMO"] = app.config.get("DEMO", not app.config.get("EXACT_CLIENT_ID"))
+    if not app.config.get("EXACT_CLIENT_ID"):
+        sim = f"http://127.0.0.1:{DEMO_SIM_PORT}"
+        app.config.update(
+            EXACT_CLIENT_ID=DEMO_CLIENT_ID,
+            EXACT_CLIENT_SECRET=DEMO_CLIENT_SECRET,
+            EXACT_BASE_URLS=app.config["EXACT_BASE_URLS"] or ",".join(
+                f"{cc}={sim}/{cc}" for cc in ("nl", "be", "de", "uk", "us", "es", "fr")),
+        )
+    app.config.setdefault("EXACT_REDIRECT_URI", "http://127.0.0.1:5000/exact/callback")
+    app.config["EXACT_HOSTS"] = parse_base_urls(app.config["EXACT_BASE_URLS"])
+    # requests-oauthlib refuses plain http; only a local simulator is served that way.
+    app.config.setdefault("EXACT_ALLOW_HTTP", any(url.startswith("http://")
+                                                   for url in app.config["EXACT_HOSTS"].values()))
+
+
+def _configure_secrets(app):
+    """Take SECRET_KEY and TOKEN_KEYS from configuration, else from files kept in the instance folder."""
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app, "secret_key", lambda: secrets.token_hex(32))
+    keys = app.config.get("TOKEN_KEYS") or _instance_secret(app, "token_key", lambda: Fernet.generate_key().decode())
+    if isinstance(keys, str):
+        keys = [key.strip() for key in keys.split(",") if key.strip()]
+    app.config["TOKEN_KEYS"] = keys
+
+
+def _instance_secret(app, name, make):
+    """Read a generated secret from the instance folder, creating it once (readable by the owner only)."""
+    path = os.path.join(app.instance_path, name)
+    if not os.path.exists(path):
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(make())
+    with open(path) as handle:
+        return handle.read().strip()
+
+
+def _select_locale():
+    """Dutch first; English for a browser that asks for it."""
+    return g.get("locale") or request.accept_languages.best_match(["nl", "en"]) or "nl"
+
+
+def _start_simulator(port, redirect_uri):
+    """Serve the simulated Exact Online on loopback in a background thread."""
+    from werkzeug.serving import make_server
+
+    import exact_sim
+
+    server = make_server("127.0.0.1", port, exact_sim.create_app({"mode": "demo", "redirect_uri": redirect_uri}),
+                         threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def main(argv=None):
+    """Run the app; with no Exact credentials configured, run the simulator beside it (the demo)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("EXACT_REDIRECT_URI", f"http://{args.host}:{args.port}/exact/callback")
+    app = create_app()
+    if app.config["DEMO"]:
+        _start_simulator(DEMO_SIM_PORT, app.config["EXACT_REDIRECT_URI"])
+        print(f" * Demo: simulated Exact Online on http://127.0.0.1:{DEMO_SIM_PORT} (users: see README)")
+    print(f" * Open http://{args.host}:{args.port}/")
+    app.run(host=args.host, port=args.port, threaded=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""One FlaskForm per setup step; the pre-save checks are their validators."""

@@ -1,0 +1,36 @@
+"""Step 5: choose the one administration (Exact division) OutSmart will use."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import IntegerField
+from wtforms.validators import InputRequired
+from wtforms.validators import ValidationError
+
+from models import Administration
+
+
+class AdministrationForm(FlaskForm):
+    """The administration choice; only administrations the consent allows and that are in use."""
+
+    division = IntegerField(_l("Administratie"),
+                            validators=[InputRequired(_l("Kies een administratie uit de lijst."))])
+
+    def __init__(self, connection, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.connection = connection
+        self.administration = None
+
+    def validate_division(self, field):
+        if self.connection.is_locked:
+            raise ValidationError(_l(
+                "De administratie is vastgezet en kan niet meer worden gewijzigd. Wilt u een andere administratie? "
+                "Verbreek dan de verbinding en maak opnieuw verbinding."))
+        administration = Administration.find(self.connection, field.data)
+        if administration is None:
+            raise ValidationError(_l(
+                "Deze administratie hoort niet bij de toegang die u in Exact Online hebt gegeven. Kies een "
+                "administratie uit de lijst, of verbind opnieuw en geef toegang tot de juiste administratie."))
+        if not administration.selectable:
+            raise ValidationError(_l(
+                "Administratie %(name)s is gearchiveerd of geblokkeerd in Exact Online en kan niet worden "
+                "gesynchroniseerd. Kies een andere administratie.", name=administration.name))
+        self.administration = administration

@@ -1,0 +1,223 @@
+"""Peewee models: one Exact Online connection per OutSmart account, and what hangs off it."""
+import datetime
+import json
+import secrets
+
+from cryptography.fernet import InvalidToken
+from cryptography.fernet import MultiFernet
+from peewee import BooleanField
+from peewee import CharField
+from peewee import DatabaseProxy
+from peewee import DateTimeField
+from peewee import FloatField
+from peewee import ForeignKeyField
+from peewee import IntegerField
+from peewee import Model
+from peewee import TextField
+
+db = DatabaseProxy()
+
+# Bound by the app factory (configure_encryption); tokens are never stored without it.
+_cipher: MultiFernet | None = None
+
+PAGE_SIZE = 20
+STATE_TTL = datetime.timedelta(minutes=10)
+
+
+def utcnow() -> datetime.datetime:
+    """Now, in UTC, without tzinfo (how peewee stores datetimes portably)."""
+    return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+
+
+def configure_encryption(cipher: MultiFernet) -> None:
+    """Set the cipher that encrypts token columns at rest."""
+    global _cipher
+    _cipher = cipher
+
+
+class EncryptedField(TextField):
+    """A text column stored Fernet-encrypted; the clear value lives only in memory."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        return _cipher.encrypt(value.encode()).decode()
+
+    def python_value(self, value):
+        if value is None:
+            return None
+        try:
+            return _cipher.decrypt(value.encode()).decode()
+        except InvalidToken:
+            # A key that was removed from TOKEN_KEYS: treat as no token, so the admin reconnects.
+            return None
+
+
+class JSONField(TextField):
+    """JSON kept as text, so SQLite and PostgreSQL store it alike."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+
+
+class Connection(BaseModel):
+    """The Exact Online connection of one OutSmart account (at most one row per account)."""
+
+    NOT_CONNECTED = "not_connected"
+    CONNECTED = "connected"  # logged in at Exact, administration not saved yet
+    SAVED = "saved"  # administration locked, settings saved, synchronising
+    EXPIRED = "expired"  # Exact no longer accepts our tokens: log in again
+    DISCONNECTED = "disconnected"
+
+    account = CharField(unique=True)
+    status = CharField(default=NOT_CONNECTED)
+    country = CharField(null=True)
+    base_url = CharField(null=True)  # the Exact host that issued the tokens
+    exact_user_id = CharField(null=True)
+    exact_user_name = CharField(null=True)
+    exact_user_email = CharField(null=True)
+    current_division = IntegerField(null=True)
+    consented_divisions = IntegerField(null=True)
+    access_token = EncryptedField(null=True)
+    refresh_token = EncryptedField(null=True)
+    token_issued_at = FloatField(null=True)
+    token_expires_at = FloatField(null=True)
+    connected_at = DateTimeField(null=True)
+    draft_division = IntegerField(null=True)
+    draft_settings = JSONField(null=True)
+    division = IntegerField(null=True)  # locked once saved
+    division_name = CharField(null=True)
+    settings = JSONField(null=True)
+    saved_at = DateTimeField(null=True)
+    disconnected_at = DateTimeField(null=True)
+
+    @classmethod
+    def for_account(cls, account: str) -> "Connection":
+        """The account's connection, or an unsaved blank one."""
+        return cls.get_or_none(cls.account == account) or cls(account=account)
+
+    @property
+    def is_logged_in(self) -> bool:
+        return self.status in (self.CONNECTED, self.SAVED) and self.refresh_token is not None
+
+    @property
+    def is_locked(self) -> bool:
+        return self.division is not None and self.status in (self.SAVED, self.EXPIRED)
+
+    @property
+    def working_division(self) -> int | None:
+        """The administration the settings are about: the locked one, else the one being chosen."""
+        return self.division if self.is_locked else self.draft_division
+
+    def clear_tokens(self) -> None:
+        self.access_token = self.refresh_token = None
+        self.token_issued_at = self.token_expires_at = None
+
+
+class Administration(BaseModel):
+    """An Exact division the consent allows, cached at login so search and paging cost no Exact calls."""
+
+    connection = ForeignKeyField(Connection, backref="administrations", on_delete="CASCADE")
+    code = IntegerField()
+    name = CharField()
+    country = CharField(null=True)
+    currency = CharField(null=True)
+    vat_number = CharField(null=True)
+    status = IntegerField(default=1)  # Exact: 0 inactive, 1 active, 2 archived
+    blocked = BooleanField(default=False)
+    current = BooleanField(default=False)
+
+    class Meta:
+        indexes = ((("connection", "code"), True),)
+
+    @property
+    def selectable(self) -> bool:
+        return self.status == 1 and not self.blocked
+
+    @classmethod
+    def search(cls, connection: Connection, query: str = "", page: int = 1):
+        """One page of the connection's administrations matching `query` by name or code."""
+        rows = cls.select().where(cls.connection == connection)
+        query = query.strip()
+        if query:
+            rows = rows.where(cls.name.contains(query) | cls.code.cast("TEXT").contains(query))
+        total = rows.count()
+        page_rows = list(rows.order_by(cls.current.desc(), cls.name).paginate(page, PAGE_SIZE))
+        return page_rows, total
+
+    @classmethod
+    def find(cls, connection: Connection, code: int) -> "Administration | None":
+        return cls.get_or_none((cls.connection == connection) & (cls.code == code))
+
+
+class ExactList(BaseModel):
+    """Master data read from the chosen administration (journals, accounts, …), cached per connection."""
+
+    connection = ForeignKeyField(Connection, backref="lists", on_delete="CASCADE")
+    division = IntegerField()
+    kind = CharField()
+    rows = JSONField()
+    fetched_at = DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("connection", "division", "kind"), True),)
+
+    @classmethod
+    def cached(cls, connection: Connection, division: int) -> dict:
+        """The cached lists of one administration, by kind."""
+        query = cls.select().where((cls.connection == connection) & (cls.division == division))
+        return {row.kind: row for row in query}
+
+
+class LoginAttempt(BaseModel):
+    """One trip to Exact's login page; its state is single use, bound to account and attempt, 10 minutes."""
+
+    id = CharField(primary_key=True)
+    account = CharField()
+    country = CharField()
+    state = CharField(unique=True)
+    created_at = DateTimeField(default=utcnow)
+    used_at = DateTimeField(null=True)
+    outcome = CharField(null=True)  # connected | cancelled | failed
+
+    @classmethod
+    def start(cls, account: str, country: str) -> "LoginAttempt":
+        return cls.create(id=secrets.token_urlsafe(16), account=account, country=country,
+                          state=secrets.token_urlsafe(32))
+
+    def expired(self) -> bool:
+        return utcnow() - self.created_at > STATE_TTL
+
+
+class Event(BaseModel):
+    """What happened to a connection, kept after disconnecting (the settings' history)."""
+
+    account = CharField(index=True)
+    at = DateTimeField(default=utcnow)
+    action = CharField()
+    detail = JSONField(null=True)
+
+    @classmethod
+    def record(cls, account: str, action: str, **detail) -> "Event":
+        return cls.create(account=account, action=action, detail=detail or None)
+
+    @classmethod
+    def history(cls, account: str, limit: int = 20):
+        return list(cls.select().where(cls.account == account).order_by(cls.at.desc(), cls.id.desc()).limit(limit))
+
+
+MODELS = [Connection, Administration, ExactList, LoginAttempt, Event]
+
+
+def create_tables() -> None:
+    """Create missing tables (safe to call on every start)."""
+    with db.connection_context():
+        db.create_tables(MODELS, safe=True)

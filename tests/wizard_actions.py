@@ -1,0 +1,106 @@
+"""What an admin does in the Exact Online setup, as HTTP requests (flaskr's AuthActions, for the wizard)."""
+from html.parser import HTMLParser
+from urllib.parse import parse_qs
+from urllib.parse import urlsplit
+
+HTMX = {"HX-Request": "true"}
+
+# Valid settings for the seeded Dutch administrations (codes from exact_sim/seed.py).
+DEFAULT_SETTINGS = {
+    "import_relations": "y",
+    "import_materials": "y",
+    "export_work_orders": "y",
+    "trigger_status": "compleet",
+    "success_status": "afgehandeld",
+    "document_type": "sales_invoice",
+    "hour_rounding": "15",
+}
+
+
+class WizardActions:
+    """Drive the setup steps with the Flask test client; Exact is the simulator over HTTP."""
+
+    def __init__(self, client, sim):
+        self.client = client
+        self.sim = sim
+
+    def start_login(self, country="nl"):
+        """Step 2: choose the country; returns Exact's authorize URL the app redirected to."""
+        response = self.client.post("/exact/land", data={"country": country})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response.headers["Location"]
+
+    def connect(self, username, country="nl", divisions=None, cancel=False):
+        """Steps 2–4: log in at Exact and come back; returns the callback's response."""
+        authorize_url = self.start_login(country)
+        callback = self.sim.login(authorize_url, username, divisions=divisions, cancel=cancel)
+        parts = urlsplit(callback)
+        return self.client.get(f"{parts.path}?{parts.query}")
+
+    def choose(self, code, htmx=False):
+        """Step 5: choose an administration."""
+        return self.client.post("/exact/administratie", data={"division": code}, headers=HTMX if htmx else {})
+
+    def settings_choices(self):
+        """The options of every select and checkbox list on the settings page, by field name."""
+        page = self.client.get("/exact/instellingen")
+        assert page.status_code == 200, page.get_data(as_text=True)
+        return form_options(page.get_data(as_text=True))
+
+    def configure(self, **overrides):
+        """Step 6: post settings, with the first valid Exact choice for every select unless overridden."""
+        data = dict(DEFAULT_SETTINGS)
+        for name, values in self.settings_choices().items():
+            if name not in ("relation_types", "item_groups") and values:
+                data[name] = values[0]
+        data.update(overrides)
+        data = {key: value for key, value in data.items() if value is not None}
+        return self.client.post("/exact/instellingen", data=data)
+
+    def save(self, confirm=True, **extra):
+        """Step 7: Opslaan."""
+        data = {"confirm": "y"} if confirm else {}
+        data.update(extra)
+        return self.client.post("/exact/controle", data=data)
+
+    def complete(self, username, code, country="nl", **settings):
+        """The whole setup from country to saved; returns the Opslaan response."""
+        assert self.connect(username, country).status_code == 303
+        assert self.choose(code).status_code == 303
+        assert self.configure(**settings).status_code == 303
+        return self.save()
+
+
+class _OptionParser(HTMLParser):
+    """Collect option values per select name, and checkbox values per name."""
+
+    def __init__(self):
+        super().__init__()
+        self.options = {}
+        self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "select":
+            self._select = attrs.get("name")
+            self.options.setdefault(self._select, [])
+        elif tag == "option" and self._select and attrs.get("value"):
+            self.options[self._select].append(attrs["value"])
+        elif tag == "input" and attrs.get("type") == "checkbox" and attrs.get("value") not in (None, "y"):
+            self.options.setdefault(attrs["name"], []).append(attrs["value"])
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def form_options(html):
+    """{field name: [option values]} for a rendered form."""
+    parser = _OptionParser()
+    parser.feed(html)
+    return parser.options
+
+
+def query_of(url):
+    """The query parameters of a URL, one value each."""
+    return {key: values[0] for key, values in parse_qs(urlsplit(url).query).items()}

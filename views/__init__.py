@@ -1,0 +1,1 @@
+"""Blueprints, one per concern: integrations list, Exact login, setup steps, errors."""

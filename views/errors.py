@@ -1,0 +1,62 @@
+"""Errors in plain words, shaped to swap into the step like any other answer."""
+import logging
+
+from flask import request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from exact.errors import ExactError
+from exact.errors import RateLimited
+from exact.errors import ReauthorizationRequired
+from models import Connection
+from models import Event
+from views.account import current_connection
+from views.htmx import render_step
+
+log = logging.getLogger(__name__)
+
+# Our answer's status when Exact failed: the admin's request was fine, Exact's side was not.
+EXACT_STATUS = {RateLimited: 429, ReauthorizationRequired: 401}
+
+
+def register(app):
+    """Install the error handlers on the app."""
+    app.register_error_handler(ExactError, exact_failed)
+    app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(500, server_error)
+
+
+def exact_failed(error: ExactError):
+    """Exact refused or failed: say what happened and offer to try again; nothing saved has changed."""
+    log.warning("Exact call failed on %s: %s", request.path, error.detail)
+    connection = current_connection()
+    if isinstance(error, ReauthorizationRequired) and connection.id is not None:
+        Connection.update(status=Connection.EXPIRED).where(
+            (Connection.id == connection.id)
+            & Connection.status.in_([Connection.CONNECTED, Connection.SAVED])).execute()
+        Event.record(connection.account, "authentication_expired", detail=str(error.detail))
+        connection = Connection.get_by_id(connection.id)
+    status = next((code for kind, code in EXACT_STATUS.items() if isinstance(error, kind)), 503)
+    retry = request.full_path if request.method == "GET" else request.referrer
+    return render_step("error.html", status, step=None, connection=connection,
+                       message=error.message(get_locale().language), retry=retry,
+                       reconnect=isinstance(error, ReauthorizationRequired))
+
+
+def csrf_failed(error: CSRFError):
+    return render_step("error.html", 400, step=None, connection=current_connection(), retry=request.referrer,
+                       message=_("Deze pagina was verlopen, daarom is er niets opgeslagen. Laad de pagina opnieuw "
+                                 "en probeer het nog eens."))
+
+
+def not_found(error):
+    return render_step("error.html", 404, step=None, connection=None, retry=None,
+                       message=_("Deze pagina bestaat niet. Ga terug naar de Exact Online-instellingen."))
+
+
+def server_error(error):
+    return render_step("error.html", 500, step=None, connection=None, retry=request.referrer,
+                       message=_("Er ging bij ons iets mis; er is niets gewijzigd. Probeer het over een paar "
+                                 "minuten opnieuw."))

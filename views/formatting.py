@@ -1,0 +1,35 @@
+"""Template helpers: dates, times and numbers in the user's language."""
+import datetime
+
+from flask_babel import format_datetime
+from flask_babel import format_decimal
+from flask_babel import lazy_gettext as _l
+
+from exact.hosts import COUNTRIES
+
+EVENT_LABELS = {
+    "connected": _l("Verbonden met Exact Online"),
+    "saved": _l("Administratie gekozen en vastgezet"),
+    "settings_changed": _l("Instellingen gewijzigd"),
+    "disconnected": _l("Verbinding verbroken"),
+    "authentication_expired": _l("Authenticatie verlopen"),
+}
+
+
+def register(app):
+    """Install the filters and globals the templates use."""
+    app.jinja_env.filters["datetime"] = _datetime
+    app.jinja_env.filters["timestamp"] = _timestamp
+    app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
+    app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS)
+
+
+def _datetime(value: datetime.datetime | None) -> str:
+    """A stored UTC datetime, shown in the user's time zone and format."""
+    if value is None:
+        return ""
+    return format_datetime(value.replace(tzinfo=datetime.timezone.utc), "medium")
+
+
+def _timestamp(value: float | None) -> str:
+    return "" if value is None else format_datetime(datetime.datetime.fromtimestamp(value, datetime.timezone.utc), "medium")
