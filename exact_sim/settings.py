@@ -1,0 +1,93 @@
+"""Simulator settings: every default in one dict, and the reason behind each UNCONFIRMED choice.
+
+Sources are in /work/shared/reference/exact-online-api.md; "§" numbers point there.
+
+| Setting | Default | Meaning | Basis |
+|---|---|---|---|
+| mode | "demo" | demo: /_sim/* on, demo users listed on the login page; test: /_sim/* on; plain: no /_sim/* (404). Fixed at start-up. | simulator only |
+| client_id | "{0b7f5d2e-3c4a-4e8b-9a61-2f5c8d9e1a47}" | The one registered app; it exists on every country instance. | §1.2 (GUID with braces, as ossobv shows) |
+| client_secret | "demo-secret" | Its secret. | simulator only |
+| redirect_uri | "http://127.0.0.1:5000/exact/callback" | Registered redirect URI, compared as an exact string. | §1.2 |
+| code_ttl | 180 | Seconds an authorization code stays exchangeable (single use). | §0, §1.2 |
+| access_token_ttl | 600 | Seconds an access token is valid; sent as the string expires_in. | §1.4, §1.5 |
+| min_token_interval | 570 | Seconds after the last access token of a chain before a refresh is allowed. | §1.6 |
+| refresh_idle_days | 30 | Days a refresh token stays usable after it was issued. | §1.5 |
+| minutely_limit | 60 | Calls per app per division per clock-aligned minute. | §3 |
+| daily_limit | 5000 | Calls per app per division per UTC day. | §3 |
+| page_size | 60 | Rows per page of a collection before `__next`. | §2.7 |
+| refresh_grace | False | UNCONFIRMED. False: strict rotation, a superseded refresh token is "Old refresh token used." at once. True: the previous refresh token keeps working until its successor has been used (Invantive's description). | §1.5 |
+| too_early_status | 400 | Status of a refresh within min_token_interval. 400 = observed 2026 (`access_denied` + `Reason: TooEarlyToRefreshTokens: …`); 401 = the 2021 docs' variant ("Access Token not expired"; body and Reason header text UNCONFIRMED). | §1.6 |
+| accept_basic_auth | True | Client credentials accepted in the form body or as HTTP Basic (Exact documents only the body; Basic is indirect evidence). | §1.3 |
+| revoke_old_access_token | False | UNCONFIRMED. True: a refresh revokes the chain's earlier access tokens. False: they live to their own expiry. | §1.5, §9 |
+| rest_401_body | "" | UNCONFIRMED. Body of a REST 401, sent verbatim (empty, as observed in picqer #428). | §2.6 |
+| count_429 | False | UNCONFIRMED. True: a 429 answer still consumes quota. | §8.4 |
+| fault_timeout_seconds | 5 | How long a "timeout" fault sleeps before answering normally. | simulator only |
+
+Further UNCONFIRMED choices that are behaviour, not settings:
+
+* Client authentication failure on the token endpoint: 400 `{"error":"invalid_client","error_description":"Client authentication failed."}`.
+* Unknown, used, expired or foreign authorization code: 400 `invalid_grant` "Signed data extraction has failed";
+  redirect_uri differing from the authorize request: 400 `invalid_grant` "Redirect URI mismatch.". A failed exchange does not use up the code.
+* Refresh checks run in the order: unknown/revoked chain, superseded token, idle expiry, too early. A failed refresh does not rotate.
+* A revoked chain (POST /_sim/revoke) answers like an unknown chain: 400 invalid_grant "…invalid or empty chainId".
+* A second consent by the same user starts a new chain and leaves older chains valid.
+* The 200-token-calls-per-day cap and the 10-errors-per-hour block are not simulated.
+* REST: a non-numeric division segment → 404 envelope; a 403 or 404 on a division URL still counts towards the rate limit and carries
+  the six headers; 429 bodies are the error envelope "Too many requests" and carry no Retry-After.
+* Error envelopes follow content negotiation: JSON when Accept names application/json, else OData XML `<m:error>`.
+* `$select` naming an unknown property → 400 "Could not find a property named 'X'."; UserHasRights without a quoted endpoint or action
+  → 400 "Missing required parameter: endpoint" (or action).
+* `/Date(ms)/` values and ServerTime are UTC milliseconds and ServerUtcOffset is 0 (the real service uses CET, §2.5).
+* Legislation numbers per country and the `__metadata.type` names are made up where the reference has none.
+* force_login is ignored: there are no sessions, so every authorize request shows the login page.
+"""
+
+COUNTRIES = ("nl", "be", "de", "uk", "us", "es", "fr")
+
+MODES = ("demo", "test", "plain")
+
+DEFAULTS = {
+    "mode": "demo",
+    "client_id": "{0b7f5d2e-3c4a-4e8b-9a61-2f5c8d9e1a47}",
+    "client_secret": "demo-secret",
+    "redirect_uri": "http://127.0.0.1:5000/exact/callback",
+    "code_ttl": 180,
+    "access_token_ttl": 600,
+    "min_token_interval": 570,
+    "refresh_idle_days": 30,
+    "minutely_limit": 60,
+    "daily_limit": 5000,
+    "page_size": 60,
+    "refresh_grace": False,
+    "too_early_status": 400,
+    "accept_basic_auth": True,
+    "revoke_old_access_token": False,
+    "rest_401_body": "",
+    "count_429": False,
+    "fault_timeout_seconds": 5,
+}
+
+
+def validate(overrides: dict, allow_mode: bool = False) -> dict:
+    """Return the overrides if every key is known and every value has its default's type; raise ValueError otherwise."""
+    for key, value in overrides.items():
+        if key not in DEFAULTS:
+            raise ValueError(f"Unknown setting: {key}")
+        if key == "mode" and not allow_mode:
+            raise ValueError("mode is fixed at start-up")
+        if not _same_kind(DEFAULTS[key], value):
+            raise ValueError(f"Setting {key} must be a {type(DEFAULTS[key]).__name__}")
+    if overrides.get("mode", "demo") not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}")
+    if overrides.get("too_early_status", 400) not in (400, 401):
+        raise ValueError("too_early_status must be 400 or 401")
+    return overrides
+
+
+def _same_kind(default, value) -> bool:
+    """Check a value against a default's type, letting numbers mix but never treating a bool as a number."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))

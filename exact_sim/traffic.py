@@ -1,0 +1,103 @@
+"""Hooks around every call to /{cc}/api/: inject armed faults before it, log it after."""
+import re
+import time
+from dataclasses import dataclass
+
+from flask import Flask
+from flask import Response
+from flask import g
+from flask import request
+
+from .clock import next_minute
+from .faults import Fault
+from .ratelimit import minutely_headers
+from .render import JSON_TYPE
+from .render import envelope
+from .render import json_response
+from .settings import COUNTRIES
+from .state import current_sim
+
+API_PATH = re.compile(r"/(?P<cc>[a-z]{2})/api/(?P<rest>.+)")
+# A body cut off mid-way, the way a dropped connection or a broken proxy would deliver it.
+MALFORMED_BODY = '{"d": {"results": [{"__metadata": {"uri": "'
+
+
+@dataclass
+class Target:
+    """What a call to /api/ addresses: kind auth|token|rest, the endpoint after the division (or /api/v1/, /api/)."""
+
+    cc: str
+    kind: str
+    endpoint: str
+    division: int | None
+
+
+def init_app(app: Flask) -> None:
+    """Install the fault and call-log hooks."""
+    app.before_request(inject_fault)
+    app.after_request(record_call)
+
+
+def describe(path: str) -> Target | None:
+    """Classify a request path; None when it is not an /api/ call of a known instance."""
+    match = API_PATH.fullmatch(path)
+    if match is None or match["cc"] not in COUNTRIES:
+        return None
+    cc, rest = match["cc"], match["rest"]
+    if rest.startswith("oauth2/"):
+        return Target(cc, "token" if rest == "oauth2/token" else "auth", rest, None)
+    resource = rest.removeprefix("v1/")
+    head, _, tail = resource.partition("/")
+    if head.isdigit():
+        return Target(cc, "rest", tail, int(head))
+    return Target(cc, "rest", resource, None)
+
+
+def inject_fault() -> Response | None:
+    """Answer with an armed fault instead of the real response; a timeout only delays the real one."""
+    target = describe(request.path)
+    if target is None:
+        return None
+    sim = current_sim()
+    with sim.lock:
+        fault = sim.faults.take(target.cc, target.endpoint)
+        settings, now = dict(sim.settings), sim.now()
+    if fault is None:
+        return None
+    g.fault = fault.kind
+    if fault.kind == "timeout":
+        # Sleep outside the lock so other calls proceed while this one hangs.
+        time.sleep(settings["fault_timeout_seconds"])
+        return None
+    return _fault_response(fault, settings, now)
+
+
+def record_call(response: Response) -> Response:
+    """Append the call to the log that GET /_sim/calls returns."""
+    target = describe(request.path)
+    if target is not None:
+        sim = current_sim()
+        with sim.lock:
+            sim.calls.append({
+                "time": sim.now(), "country": target.cc, "method": request.method, "path": request.path,
+                "query": request.query_string.decode(), "endpoint": target.endpoint, "division": target.division,
+                "status": response.status_code, "kind": target.kind,
+                "grant_type": request.form.get("grant_type") if target.kind == "token" else None,
+                "fault": g.get("fault"),
+            })
+    return response
+
+
+def _fault_response(fault: Fault, settings: dict, now: float) -> Response:
+    """The response of a fault kind other than timeout."""
+    if fault.kind == "malformed":
+        return Response(MALFORMED_BODY, 200, content_type=JSON_TYPE)
+    if fault.kind == "401":
+        body = settings["rest_401_body"]
+        return Response(body, 401, content_type=JSON_TYPE if body else None)
+    if fault.kind == "429":
+        reset_at = now + fault.reset_in if fault.reset_in is not None else next_minute(now)
+        return json_response(envelope("Too many requests"), 429,
+                             minutely_headers(settings["minutely_limit"], 0, reset_at))
+    message = {"500": "Internal Server Error", "503": "Service Unavailable"}[fault.kind]
+    return json_response(envelope(message), int(fault.kind))
