@@ -128,6 +128,13 @@ def test_401_with_a_fresh_token_needs_reauthorization_without_retrying(sim):
     assert len(sim.calls()) == 1 and saved == []
 
 
+def test_revoked_access_needs_reauthorization(sim):
+    client, _ = make_client(sim, JAN)
+    sim.revoke(JAN)
+    with pytest.raises(ReauthorizationRequired):
+        client.me()
+
+
 def test_expired_token_that_cannot_refresh_needs_reauthorization(sim):
     client, _ = make_client(sim, JAN)
     old_token = client.token
@@ -254,3 +261,19 @@ def test_errors_and_reprs_never_show_tokens(sim):
     error = raised.value
     shown = " ".join([str(error), repr(error), error.detail, error.message("nl"), error.message("en"), repr(client)])
     assert client.token.access_token not in shown and client.token.refresh_token not in shown
+
+
+def test_a_second_429_after_waiting_is_raised_not_retried(sim):
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        sim.advance(seconds)
+
+    client, _ = make_client(sim, JAN, wait_for_minutely_reset_up_to=60, sleep=sleep)
+    sim.fault("vat/VATCodes", "429", count=2, reset_in=5)
+    sim.clear_calls()
+    with pytest.raises(RateLimited) as raised:
+        client.list(101, "vat/VATCodes")
+    assert raised.value.scope == "minutely"
+    assert len(slept) == 1 and len(sim.calls()) == 2

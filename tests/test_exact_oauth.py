@@ -148,6 +148,14 @@ def test_a_garbled_refresh_token_needs_a_new_consent(sim):
     assert "invalid_grant" in raised.value.detail
 
 
+def test_a_revoked_grant_needs_a_new_consent(sim):
+    oauth, token = connect(sim, JAN)
+    sim.revoke(JAN)
+    sim.advance(575)
+    with pytest.raises(ReauthorizationRequired):
+        oauth.refresh(token)
+
+
 @pytest.mark.parametrize("too_early_status", [400, 401])
 def test_exact_saying_too_early_is_too_early_to_refresh(sim, too_early_status):
     sim.settings(too_early_status=too_early_status)
