@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField
+from wtforms import SelectChoice
 from wtforms.validators import InputRequired
 
 from exact.hosts import COUNTRIES
@@ -12,6 +13,6 @@ class CountryForm(FlaskForm):
 
     country = RadioField(
         _l("Land van uw Exact Online-account"),
-        choices=[(code, name) for code, (name, _url) in COUNTRIES.items()],
+        choices=[SelectChoice(code, country.name) for code, country in COUNTRIES.items()],
         validators=[InputRequired(_l("Kies het land waar uw Exact Online-account is aangemaakt."))],
     )

@@ -4,6 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import RadioField
 from wtforms import SelectField
+from wtforms import SelectChoice
 from wtforms import SelectMultipleField
 from wtforms import widgets
 from wtforms.validators import InputRequired
@@ -12,18 +13,18 @@ from wtforms.validators import ValidationError
 
 # OutSmart work-order statuses an export can start from or end in.
 WORK_ORDER_STATUSES = [
-    ("compleet", _l("Compleet")),
-    ("gecontroleerd", _l("Gecontroleerd")),
-    ("afgehandeld", _l("Afgehandeld")),
-    ("gefactureerd", _l("Gefactureerd")),
+    SelectChoice("compleet", _l("Compleet")),
+    SelectChoice("gecontroleerd", _l("Gecontroleerd")),
+    SelectChoice("afgehandeld", _l("Afgehandeld")),
+    SelectChoice("gefactureerd", _l("Gefactureerd")),
 ]
 DOCUMENT_TYPES = [
-    ("sales_invoice", _l("Verkoopfactuur")),
-    ("sales_order", _l("Verkooporder")),
-    ("sales_entry", _l("Verkoopboeking")),
+    SelectChoice("sales_invoice", _l("Verkoopfactuur")),
+    SelectChoice("sales_order", _l("Verkooporder")),
+    SelectChoice("sales_entry", _l("Verkoopboeking")),
 ]
-HOUR_ROUNDING = [("0", _l("Niet afronden")), ("5", _l("Op 5 minuten")), ("15", _l("Op 15 minuten")),
-                 ("30", _l("Op 30 minuten"))]
+HOUR_ROUNDING = [SelectChoice("0", _l("Niet afronden")), SelectChoice("5", _l("Op 5 minuten")), SelectChoice("15", _l("Op 15 minuten")),
+                 SelectChoice("30", _l("Op 30 minuten"))]
 
 # Which Exact right each setting needs: (setting, value or None for "on") -> (endpoint, action, plain words).
 RIGHTS = [
@@ -129,7 +130,7 @@ class SettingsForm(FlaskForm):
         for field_name, kind in self.EXACT_CHOICES.items():
             options = choices_by_kind.get(kind, [])
             field = self[field_name]
-            field.choices = options if isinstance(field, MultiCheckboxField) else [("", _l("— kies —"))] + options
+            field.choices = options if isinstance(field, MultiCheckboxField) else [SelectChoice("", _l("— kies —"))] + options
 
     def validate_success_status(self, field):
         if self.export_work_orders.data and field.data == self.trigger_status.data:

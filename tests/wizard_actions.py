@@ -15,6 +15,8 @@ DEFAULT_SETTINGS = {
     "document_type": "sales_invoice",
     "hour_rounding": "15",
 }
+# The settings whose choices come from the chosen administration.
+EXACT_SELECTS = ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition")
 
 
 class WizardActions:
@@ -34,8 +36,7 @@ class WizardActions:
         """Steps 2–4: log in at Exact and come back; returns the callback's response."""
         authorize_url = self.start_login(country)
         callback = self.sim.login(authorize_url, username, divisions=divisions, cancel=cancel)
-        parts = urlsplit(callback)
-        return self.client.get(f"{parts.path}?{parts.query}")
+        return self.client.get(path_of(callback))
 
     def choose(self, code, htmx=False):
         """Step 5: choose an administration."""
@@ -50,9 +51,9 @@ class WizardActions:
     def configure(self, **overrides):
         """Step 6: post settings, with the first valid Exact choice for every select unless overridden."""
         data = dict(DEFAULT_SETTINGS)
-        for name, values in self.settings_choices().items():
-            if name not in ("relation_types", "item_groups") and values:
-                data[name] = values[0]
+        options = self.settings_choices()
+        for name in EXACT_SELECTS:
+            data[name] = options[name][0]
         data.update(overrides)
         data = {key: value for key, value in data.items() if value is not None}
         return self.client.post("/exact/instellingen", data=data)
@@ -99,6 +100,12 @@ def form_options(html):
     parser = _OptionParser()
     parser.feed(html)
     return parser.options
+
+
+def path_of(url):
+    """Path and query of a URL: the test client's cookies belong to its own host, not the redirect URI's."""
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
 
 
 def query_of(url):

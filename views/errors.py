@@ -39,7 +39,7 @@ def exact_failed(error: ExactError):
         Event.record(connection.account, "authentication_expired", detail=str(error.detail))
         connection = Connection.get_by_id(connection.id)
     status = next((code for kind, code in EXACT_STATUS.items() if isinstance(error, kind)), 503)
-    retry = request.full_path if request.method == "GET" else request.referrer
+    retry = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
     return render_step("error.html", status, step=None, connection=connection,
                        message=error.message(get_locale().language), retry=retry,
                        reconnect=isinstance(error, ReauthorizationRequired))

@@ -67,7 +67,7 @@ def master_data(connection: Connection, division: int, refresh: bool = False) ->
     missing = [kind for kind in MASTER_DATA if kind not in cached]
     if missing:
         client = client_for(connection)
-        fetched = {kind: client.list(division, *MASTER_DATA[kind]) for kind in missing}
+        fetched = {kind: client.list(division, MASTER_DATA[kind][0], filter=MASTER_DATA[kind][1]) for kind in missing}
         with db.atomic():
             for kind, rows in fetched.items():
                 _store_list(connection, division, kind, rows)

@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from exact.errors import AccessDenied
+from exact.hosts import COUNTRIES
 from exact.errors import ExactError
 from exact.oauth import parse_callback
 from forms.country import CountryForm
@@ -48,7 +49,7 @@ def country_post():
     if connection.is_locked and form.country.data != connection.country:
         form.country.errors.append(_(
             "Deze verbinding hoort bij Exact Online %(country)s, waar de administratie is vastgezet. Kies dat land, "
-            "of verbreek eerst de verbinding.", country=dict(form.country.choices)[connection.country]))
+            "of verbreek eerst de verbinding.", country=COUNTRIES[connection.country].name))
         return render_step("country.html", 422, step=2, form=form, connection=connection)
     attempt = LoginAttempt.start(current_account(), form.country.data)
     # A full-page navigation: Exact's login page must never be framed or fetched by htmx.

@@ -7,6 +7,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 from flask_babel import gettext as _
+from wtforms import SelectChoice
 
 from exact.hosts import COUNTRIES
 from forms.administration import AdministrationForm
@@ -220,7 +221,7 @@ def _choices(lists: dict) -> dict:
     for kind, cached in lists.items():
         if kind == "counts":
             continue
-        choices[kind] = [(str(row["Code"]).strip(), f'{str(row["Code"]).strip()} – {row.get("Description", "")}')
+        choices[kind] = [SelectChoice(str(row["Code"]).strip(), f'{str(row["Code"]).strip()} – {row.get("Description", "")}')
                          for row in cached.rows]
     return choices
 

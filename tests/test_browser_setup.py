@@ -1,0 +1,116 @@
+"""A new admin clicks through the whole setup in Chromium, against the simulator; screenshots for the README."""
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+JAN = "jan@bakker-installatie.nl"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_app(app, sim):
+    """The app on a real loopback port, registered at the simulator as the redirect URI."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["EXACT_REDIRECT_URI"] = f"{url}/exact/callback"
+    sim.settings(redirect_uri=app.config["EXACT_REDIRECT_URI"])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_new_admin_sets_up_exact_online(page, live_app, app):
+    from playwright.sync_api import expect
+
+    app.config["DEMO"] = True
+    page.goto(f"{live_app}/integraties")
+    expect(page.locator("#exact-status")).to_have_text("Niet verbonden")
+    shot(page, "1-software-integraties")
+
+    page.get_by_role("link", name="Instellingen openen").click()
+    expect(page).to_have_url(f"{live_app}/exact")
+    page.get_by_role("link", name="Verbinden met Exact Online").click()
+    expect(page).to_have_url(f"{live_app}/exact/land")
+    page.get_by_label("Nederland").check()
+    shot(page, "2-land-kiezen")
+
+    page.get_by_role("button", name="Naar inlogpagina").click()
+    page.wait_for_url("**/nl/api/oauth2/auth?**")
+    page.fill("input[name=username]", JAN)
+    page.fill("input[name=password]", "demo")
+    shot(page, "3-inloggen-bij-exact")
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.get_by_role("button", name="Toestaan").click()
+
+    expect(page).to_have_url(f"{live_app}/exact/verbinding")
+    expect(page.locator("#connection-facts")).to_contain_text("Jan Bakker")
+    shot(page, "4-verbindingsgegevens")
+
+    page.get_by_role("link", name="Kies de administratie").click()
+    expect(page).to_have_url(f"{live_app}/exact/administratie")
+    page.get_by_label("Zoek op naam of code").fill("Installatie")
+    expect(page.locator("#administration-list")).to_contain_text("1 administratie gevonden")
+    expect(page.locator("#division-103")).to_have_count(0)
+    page.get_by_label("Bakker Installatietechniek B.V.").check()
+    page.get_by_role("button", name="Deze administratie kiezen").click()
+    expect(page.locator("#administration-preview")).to_contain_text("75 relaties en 130 artikelen")
+    shot(page, "5-administratie-kiezen")
+
+    page.get_by_role("link", name="Verder naar import en export").click()
+    expect(page).to_have_url(f"{live_app}/exact/instellingen")
+    for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition"):
+        page.select_option(f"#{field}", index=1)
+    shot(page, "6-import-en-export")
+    page.get_by_role("button", name="Verder naar controleren").click()
+
+    expect(page).to_have_url(f"{live_app}/exact/controle")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.locator("#confirm-errors")).to_contain_text("Bevestig dat Bakker Installatietechniek B.V. (101)")
+    shot(page, "7a-controle-mislukt")
+    page.get_by_label("Ja, Bakker Installatietechniek B.V. (101) is de juiste administratie").check()
+    page.get_by_role("button", name="Opslaan").click()
+
+    expect(page).to_have_url(f"{live_app}/exact")
+    expect(page.locator("#locked-administration")).to_contain_text("Bakker Installatietechniek B.V.")
+    expect(page.get_by_role("status").first).to_contain_text("Opgeslagen")
+    shot(page, "7-opgeslagen")
+
+    page.goto(f"{live_app}/integraties")
+    expect(page.locator("#exact-status")).to_have_text(
+        "Verbonden met administratie Bakker Installatietechniek B.V. (101)")

@@ -1,0 +1,121 @@
+"""Steps 1–4: the status list, the country choice, Exact's login and the way back."""
+import datetime
+
+from models import Connection
+from models import LoginAttempt
+from models import utcnow
+from wizard_actions import path_of
+from wizard_actions import query_of
+
+JAN = "jan@bakker-installatie.nl"
+SOFIE = "sofie@peeters-techniek.be"
+
+
+def test_integrations_list_shows_exact_not_connected(client):
+    html = client.get("/integraties").get_data(as_text=True)
+    assert "Exact Online" in html and "Niet verbonden" in html
+    assert 'href="/exact"' in html
+
+
+def test_country_is_required_and_nothing_starts_without_it(client):
+    response = client.post("/exact/land", data={})
+    assert response.status_code == 422
+    assert "Kies het land waar uw Exact Online-account is aangemaakt." in response.get_data(as_text=True)
+    assert LoginAttempt.select().count() == 0
+
+
+def test_unknown_country_is_refused(client):
+    assert client.post("/exact/land", data={"country": "xx"}).status_code == 422
+    assert LoginAttempt.select().count() == 0
+
+
+def test_naar_inlogpagina_goes_to_the_chosen_countrys_exact(wizard, sim):
+    for country in ("nl", "be", "uk"):
+        url = wizard.start_login(country)
+        assert url.startswith(sim.base_url(country) + "/api/oauth2/auth?")
+        params = query_of(url)
+        assert params["response_type"] == "code"
+        assert params["redirect_uri"] == "http://127.0.0.1:5000/exact/callback"
+        attempt = LoginAttempt.get(LoginAttempt.state == params["state"])
+        assert attempt.country == country
+
+
+def test_dutch_user_returns_to_the_connection_details(client, wizard):
+    response = wizard.connect(JAN)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/exact/verbinding")
+    html = client.get("/exact/verbinding").get_data(as_text=True)
+    assert "Jan Bakker" in html and JAN in html
+    assert "Nederland" in html
+    assert "<dt>Administraties met toegang</dt><dd>4</dd>" in html
+    assert "Toegangstoken geldig tot" in html
+    connection = Connection.get()
+    assert connection.status == Connection.CONNECTED and connection.country == "nl"
+
+
+def test_belgian_user_connects_on_the_belgian_instance(client, wizard, sim):
+    assert wizard.connect(SOFIE, country="be").status_code == 303
+    connection = Connection.get()
+    assert connection.base_url == sim.base_url("be")
+    assert "België" in client.get("/exact/verbinding").get_data(as_text=True)
+
+
+def test_integrations_list_tracks_the_status(client, wizard):
+    wizard.connect(JAN)
+    assert "nog niet opgeslagen" in client.get("/integraties").get_data(as_text=True)
+
+
+def test_cancel_at_exact_says_so_and_offers_a_retry(client, wizard):
+    response = wizard.connect(JAN, cancel=True)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "geen toegang gegeven" in html and "Opnieuw proberen" in html
+    assert Connection.select().count() == 0
+
+
+def test_a_callback_is_used_once(client, wizard, sim):
+    callback = path_of(sim.login(wizard.start_login(), JAN))
+    first = client.get(callback)
+    again = client.get(callback)
+    assert first.status_code == 303
+    assert again.status_code == 400 and "verlopen of ongeldig" in again.get_data(as_text=True)
+    assert Connection.select().count() == 1
+
+
+def test_a_state_older_than_ten_minutes_is_refused(client, wizard, sim):
+    callback = path_of(sim.login(wizard.start_login(), JAN))
+    LoginAttempt.update(created_at=utcnow() - datetime.timedelta(minutes=11)).execute()
+    response = client.get(callback)
+    assert response.status_code == 400
+    assert Connection.select().count() == 0
+
+
+def test_a_state_of_another_account_is_refused(client, wizard, sim):
+    callback = path_of(sim.login(wizard.start_login(), JAN))
+    with client.session_transaction() as session:
+        session["account"] = "someone-else"
+    assert client.get(callback).status_code == 400
+    assert Connection.select().count() == 0
+
+
+def test_forged_state_is_refused(client, wizard, sim):
+    callback = path_of(sim.login(wizard.start_login(), JAN))
+    forged = callback.replace("state=", "state=x")
+    assert client.get(forged).status_code == 400
+
+
+def test_exact_failing_on_the_way_back_is_explained_and_nothing_is_stored(client, wizard, sim):
+    authorize = wizard.start_login()
+    callback = path_of(sim.login(authorize, JAN))
+    sim.fault("oauth2/token", "503")
+    response = client.get(callback)
+    assert response.status_code == 502
+    assert "Exact Online" in response.get_data(as_text=True)
+    assert Connection.select().count() == 0
+
+
+def test_tokens_are_not_readable_in_the_database_file(app, wizard, sim, tmp_path):
+    wizard.connect(JAN)
+    connection = Connection.get()
+    raw = (tmp_path / "test.sqlite").read_bytes()
+    assert connection.refresh_token and connection.refresh_token.encode() not in raw
+    assert connection.access_token.encode() not in raw

@@ -1,0 +1,62 @@
+"""Every step is one URL: a full page for a browser, a fragment for htmx, and caches told so."""
+import pytest
+
+from wizard_actions import HTMX
+
+JAN = "jan@bakker-installatie.nl"
+
+
+def step_urls(wizard):
+    """Bring the connection to the point where every step can be shown, and list the step URLs."""
+    wizard.connect(JAN)
+    wizard.choose(101)
+    wizard.configure()
+    return ["/integraties", "/exact/land", "/exact/verbinding", "/exact/administratie", "/exact/instellingen",
+            "/exact/controle", "/exact/verbreken"]
+
+
+def test_each_step_is_a_page_or_a_fragment(client, wizard):
+    for url in step_urls(wizard):
+        page = client.get(url)
+        fragment = client.get(url, headers=HTMX)
+        assert page.status_code == fragment.status_code == 200, url
+        assert b"<html" in page.data and b'id="exact"' in page.data, url
+        assert b"<html" not in fragment.data, url
+        assert fragment.get_data(as_text=True).lstrip().startswith('<section id="exact"'), url
+        assert "HX-Request" in fragment.headers["Vary"], url
+
+
+@pytest.mark.parametrize("extra", [{"HX-Boosted": "true"}, {"HX-History-Restore-Request": "true"}])
+def test_boosted_and_history_requests_get_the_full_page(client, extra):
+    response = client.get("/exact/land", headers={**HTMX, **extra})
+    assert b"<html" in response.data
+
+
+def test_stepper_marks_the_current_step(client):
+    html = client.get("/exact/land").get_data(as_text=True)
+    assert 'aria-current="step"><span class="num">2</span> Land kiezen' in html
+
+
+def test_demo_is_marked_on_every_page(app, client):
+    app.config["DEMO"] = True
+    for url in ("/integraties", "/exact", "/exact/land"):
+        assert "gesimuleerde Exact Online" in client.get(url).get_data(as_text=True), url
+
+
+def test_real_configuration_shows_no_demo_banner(client):
+    assert "gesimuleerde Exact Online" not in client.get("/integraties").get_data(as_text=True)
+
+
+def test_unknown_page_says_so_in_plain_words(client):
+    response = client.get("/exact/bestaat-niet")
+    assert response.status_code == 404
+    assert "Deze pagina bestaat niet" in response.get_data(as_text=True)
+
+
+def test_htmx_and_csrf_are_served_with_the_page(client):
+    html = client.get("/exact/land").get_data(as_text=True)
+    assert "/static/vendor/htmx-2.0.11.min.js" in html
+    assert '"X-CSRFToken"' in html
+    script = client.get("/static/vendor/htmx-2.0.11.min.js")
+    assert script.status_code == 200
+    script.close()
