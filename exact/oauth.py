@@ -49,6 +49,7 @@ class ExactOAuth:
 
     @property
     def token_url(self) -> str:
+        """Exact's token endpoint, for both the code exchange and refreshes."""
         return f"{self.base_url}/api/oauth2/token"
 
     def authorization_url(self, state: str, force_login: bool = False) -> str:
