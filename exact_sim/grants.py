@@ -133,8 +133,8 @@ class GrantStore:
                              f"The refresh token expired at {us_datetime(expires_at)} and it is now {us_datetime(now)}.")
         if now - chain.last_access_token_at < settings["min_token_interval"]:
             raise _too_early(settings)
-        if not grace_reuse:
-            chain.previous_refresh_token = presented
+        # A grace reuse presents the previous token already, so it stays the previous one.
+        chain.previous_refresh_token = presented
         if settings["revoke_old_access_token"]:
             for token in chain.access_tokens:
                 self.access_tokens[token].revoked = True

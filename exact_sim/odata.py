@@ -101,11 +101,10 @@ def _equal(value, literal) -> bool:
     """Compare a row value with a literal; values of another type never match (true is not 1)."""
     if isinstance(literal, Guid):
         return isinstance(value, str) and value.lower() == literal
-    if isinstance(literal, bool) or isinstance(value, bool):
-        return isinstance(literal, bool) and isinstance(value, bool) and literal == value
-    if isinstance(literal, str):
-        return isinstance(value, str) and value == literal
-    return isinstance(value, (int, float)) and value == literal
+    # Python's True == 1, OData's true is not.
+    if isinstance(literal, bool) != isinstance(value, bool):
+        return False
+    return value == literal
 
 
 def _top(text: str | None) -> int | None:

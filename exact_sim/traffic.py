@@ -73,19 +73,25 @@ def inject_fault() -> Response | None:
 
 
 def record_call(response: Response) -> Response:
-    """Append the call to the log that GET /_sim/calls returns."""
+    """Append the call to the log that GET /_sim/calls returns (path includes the query; accept is the Accept header)."""
     target = describe(request.path)
     if target is not None:
         sim = current_sim()
         with sim.lock:
             sim.calls.append({
-                "time": sim.now(), "country": target.cc, "method": request.method, "path": request.path,
-                "query": request.query_string.decode(), "endpoint": target.endpoint, "division": target.division,
-                "status": response.status_code, "kind": target.kind,
+                "time": sim.now(), "country": target.cc, "method": request.method, "path": _request_target(),
+                "endpoint": target.endpoint, "division": target.division, "status": response.status_code,
+                "kind": target.kind, "accept": request.headers.get("Accept"),
                 "grant_type": request.form.get("grant_type") if target.kind == "token" else None,
                 "fault": g.get("fault"),
             })
     return response
+
+
+def _request_target() -> str:
+    """The path with its query string, as an access log shows it."""
+    query = request.query_string.decode()
+    return f"{request.path}?{query}" if query else request.path
 
 
 def _fault_response(fault: Fault, settings: dict, now: float) -> Response:

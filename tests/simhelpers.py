@@ -171,7 +171,8 @@ class SimServer:
             headers["Authorization"] = f"Bearer {token['access_token'] if isinstance(token, dict) else token}"
         if accept:
             headers["Accept"] = accept
-        return requests.get(f"{self.base_url(cc)}/api/v1/{path}", headers=headers, timeout=10, **kwargs)
+        kwargs.setdefault("timeout", 10)
+        return requests.get(f"{self.base_url(cc)}/api/v1/{path}", headers=headers, **kwargs)
 
     def _control(self, method: str, name: str, **kwargs):
         """Call a /_sim endpoint and return its JSON (None for an empty answer)."""
