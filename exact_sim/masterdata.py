@@ -25,9 +25,10 @@ JOURNALS = (
     ("21", "Bank spaarrekening", "Savings account", 12), ("71", "Verkoopboek service", "Service sales journal", 20),
     ("72", "Verkoopboek projecten", "Project sales journal", 20))
 GL_ACCOUNTS = (
-    ("1000", "Kas", "Cash", "D", "B"), ("1100", "Bank", "Bank", "D", "B"), ("1300", "Debiteuren", "Accounts receivable", "D", "B"),
-    ("1500", "Af te dragen btw", "VAT payable", "C", "B"), ("1600", "Crediteuren", "Accounts payable", "C", "B"),
-    ("4000", "Lonen en salarissen", "Wages and salaries", "D", "W"), ("7000", "Inkoopwaarde van de omzet", "Cost of sales", "D", "W"),
+    ("1000", "Kas", "Cash", "D", "B"), ("1100", "Bank", "Bank", "D", "B"),
+    ("1300", "Debiteuren", "Accounts receivable", "D", "B"), ("1500", "Af te dragen btw", "VAT payable", "C", "B"),
+    ("1600", "Crediteuren", "Accounts payable", "C", "B"), ("4000", "Lonen en salarissen", "Wages and salaries", "D", "W"),
+    ("7000", "Inkoopwaarde van de omzet", "Cost of sales", "D", "W"),
     ("8000", "Omzet hoog", "Revenue high VAT", "C", "W"), ("8010", "Omzet laag", "Revenue low VAT", "C", "W"),
     ("8020", "Omzet verlegd", "Revenue reverse charge", "C", "W"),
     ("8030", "Omzet export buiten EU", "Revenue export outside EU", "C", "W"),
@@ -46,12 +47,13 @@ ACCOUNT_CLASSIFICATIONS = (
     ("D", "Woningcorporatie", "Housing association"))
 # VAT rates by country: (code, Dutch description, English description, percentage).
 VAT_RATES = {
-    "NL": (("0", "Geen btw", "No VAT", 0.0), ("1", "Btw hoog 21%", "VAT high 21%", 0.21), ("2", "Btw laag 9%", "VAT low 9%", 0.09),
-           ("5", "Btw verlegd", "VAT reverse charge", 0.0)),
+    "NL": (("0", "Geen btw", "No VAT", 0.0), ("1", "Btw hoog 21%", "VAT high 21%", 0.21),
+           ("2", "Btw laag 9%", "VAT low 9%", 0.09), ("5", "Btw verlegd", "VAT reverse charge", 0.0)),
     "BE": (("0", "Geen btw", "No VAT", 0.0), ("1", "Btw 21%", "VAT 21%", 0.21), ("2", "Btw 12%", "VAT 12%", 0.12),
            ("3", "Btw 6%", "VAT 6%", 0.06)),
     "DE": (("0", "Keine MwSt", "No VAT", 0.0), ("1", "MwSt 19%", "VAT 19%", 0.19), ("2", "MwSt 7%", "VAT 7%", 0.07)),
-    "GB": (("0", "Zero rated", "Zero rated", 0.0), ("1", "Standard 20%", "Standard 20%", 0.2), ("2", "Reduced 5%", "Reduced 5%", 0.05)),
+    "GB": (("0", "Zero rated", "Zero rated", 0.0), ("1", "Standard 20%", "Standard 20%", 0.2),
+           ("2", "Reduced 5%", "Reduced 5%", 0.05)),
     "US": (("0", "No tax", "No tax", 0.0), ("1", "Sales tax 8.25%", "Sales tax 8.25%", 0.0825)),
     "ES": (("0", "Sin IVA", "No VAT", 0.0), ("1", "IVA 21%", "VAT 21%", 0.21), ("2", "IVA 10%", "VAT 10%", 0.1),
            ("3", "IVA 4%", "VAT 4%", 0.04)),
@@ -73,7 +75,8 @@ ITEMS = (
     ("CV-ketel HR 28 kW", "Combi boiler 28 kW", "1"), ("Warmtepomp lucht/water 8 kW", "Air-to-water heat pump 8 kW", "1"),
     ("Thermostaat slim", "Smart thermostat", "1"), ("Radiator 600x1000", "Radiator 600x1000", "1"),
     ("Koperen buis 15 mm (m)", "Copper pipe 15 mm (m)", "1"), ("Expansievat 18 l", "Expansion vessel 18 l", "1"),
-    ("Montage-uur", "Installation hour", "2"), ("Voorrijkosten", "Call-out charge", "2"), ("Storingsdienst-uur", "Emergency hour", "2"),
+    ("Montage-uur", "Installation hour", "2"), ("Voorrijkosten", "Call-out charge", "2"),
+    ("Storingsdienst-uur", "Emergency hour", "2"),
     ("Onderhoudsbeurt cv", "Boiler service", "4"), ("Huur bouwdroger (dag)", "Dehumidifier rental (day)", "3"),
     ("Zonnepaneel 410 Wp", "Solar panel 410 Wp", "1"), ("Omvormer 5 kW", "Inverter 5 kW", "1"),
     ("Groepenkast 8 groepen", "Consumer unit 8 ways", "1"), ("Airco split-unit 3,5 kW", "Split air conditioner 3.5 kW", "1"))

@@ -33,8 +33,10 @@ Further UNCONFIRMED choices that are behaviour, not settings:
 * A second consent by the same user starts a new chain and leaves older chains valid.
 * The 200-token-calls-per-day cap and the 10-errors-per-hour block are not simulated.
 * REST: a non-numeric division segment → 404 envelope; a 403 or 404 on a division URL still counts towards the rate limit and carries
-  the six headers; 429 bodies are the error envelope "Too many requests" and carry no Retry-After.
-* Error envelopes follow content negotiation: JSON when Accept names application/json, else OData XML `<m:error>`.
+  the six headers; a 401 carries none (the caller is unknown); 429 bodies are the error envelope "Too many requests" and carry no
+  Retry-After.
+* Error envelopes follow content negotiation: JSON when Accept names application/json, else OData XML `<m:error>`. Armed faults
+  (500/503/429) always answer with a JSON envelope and no rate-limit headers except the 429 fault's minutely ones.
 * `$select` naming an unknown property → 400 "Could not find a property named 'X'."; UserHasRights without a quoted endpoint or action
   → 400 "Missing required parameter: endpoint" (or action).
 * `/Date(ms)/` values and ServerTime are UTC milliseconds and ServerUtcOffset is 0 (the real service uses CET, §2.5).

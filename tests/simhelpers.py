@@ -192,6 +192,7 @@ class _Form(HTMLParser):
         self._inside = False
 
     def handle_starttag(self, tag, attrs):
+        """Note the form's action and the inputs inside it."""
         attributes = dict(attrs)
         if tag == "form" and self.action is None:
             self.action, self._inside = attributes.get("action", ""), True
@@ -204,6 +205,7 @@ class _Form(HTMLParser):
                     ticked.append(attributes["value"])
 
     def handle_endtag(self, tag):
+        """Stop collecting inputs once the first form has closed."""
         if tag == "form":
             self._inside = False
 
