@@ -60,13 +60,11 @@ def test_count_matches_the_rows_listed(sim):
 
 def test_rest_calls_ask_for_json_and_count_asks_for_nothing(sim):
     client, _ = make_client(sim, JAN)
-    sent: list[str | None] = []
-    # Watch the real requests go out; the simulator's call log doesn't keep headers.
-    client._http.hooks["response"].append(lambda response, **_: sent.append(response.request.headers.get("Accept")))
+    sim.clear_calls()
     client.me()
     client.list(101, "vat/VATCodes")
     client.count(101, "crm/Accounts")
-    assert sent == ["application/json", "application/json", None]
+    assert [call["accept"] for call in sim.calls()] == ["application/json", "application/json", None]
 
 
 def test_rate_limit_headers_are_read_after_division_calls(sim):
