@@ -106,7 +106,7 @@ def test_new_admin_sets_up_exact_online(page, live_app, app):
     page.get_by_label("Ja, Bakker Installatietechniek B.V. (101) is de juiste administratie").check()
     page.get_by_role("button", name="Opslaan").click()
 
-    expect(page).to_have_url(f"{live_app}/exact")
+    expect(page).to_have_url(f"{live_app}/exact?notice=saved")
     expect(page.locator("#locked-administration")).to_contain_text("Bakker Installatietechniek B.V.")
     expect(page.get_by_role("status").first).to_contain_text("Opgeslagen")
     shot(page, "7-opgeslagen")

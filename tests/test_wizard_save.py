@@ -27,7 +27,7 @@ def test_check_page_names_the_administration_and_warns_about_the_lock(client, wi
 def test_dutch_user_saves_and_the_administration_is_locked(client, wizard):
     ready_to_save(wizard)
     response = wizard.save()
-    assert response.status_code == 303 and response.headers["Location"].endswith("/exact")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/exact?notice=saved")
     connection = Connection.get()
     assert (connection.status, connection.division) == (Connection.SAVED, 101)
     assert connection.settings["document_type"] == "sales_invoice"

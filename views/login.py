@@ -1,6 +1,5 @@
 """Steps 2–4 and disconnecting: the Exact Online login and the connection it leaves behind."""
 from flask import Blueprint
-from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -131,9 +130,7 @@ def disconnect_post():
             connection.save()
             Administration.delete().where(Administration.connection == connection).execute()
             ExactList.delete().where(ExactList.connection == connection).execute()
-    flash(_("De verbinding met Exact Online is verbroken. De synchronisatie is gestopt; bestaande gegevens in "
-            "OutSmart blijven behouden."))
-    return redirect(url_for("setup.overview"), 303)
+    return redirect(url_for("setup.overview", notice="disconnected"), 303)
 
 
 def _lang() -> str:

@@ -2,7 +2,6 @@
 from functools import wraps
 
 from flask import Blueprint
-from flask import flash
 from flask import redirect
 from flask import request
 from flask import url_for
@@ -121,8 +120,7 @@ def settings_post(connection):
     with db.atomic():
         Connection.update(settings=form.settings()).where(Connection.id == connection.id).execute()
         Event.record(connection.account, "settings_changed", changed=changed)
-    flash(_("De import- en exportinstellingen zijn opgeslagen."))
-    return redirect(url_for("setup.overview"), 303)
+    return redirect(url_for("setup.overview", notice="settings_saved"), 303)
 
 
 @bp.post("/instellingen/vernieuwen")
@@ -171,9 +169,7 @@ def check_post(connection):
             return _already_saved(connection)
         Event.record(connection.account, "saved", administration=administration.code,
                      administration_name=administration.name)
-    flash(_("Opgeslagen. OutSmart synchroniseert nu met administratie %(name)s (%(code)s).",
-            name=administration.name, code=administration.code))
-    return redirect(url_for("setup.overview"), 303)
+    return redirect(url_for("setup.overview", notice="saved"), 303)
 
 
 class PreSaveChecks:
