@@ -1,5 +1,6 @@
 """OutSmart's Exact Online settings: the application factory and the demo launcher."""
 import argparse
+import datetime
 import os
 import secrets
 import threading
@@ -15,6 +16,7 @@ from playhouse.db_url import connect
 
 import models
 from exact.hosts import parse_base_urls
+from views.session import PortableSessionInterface
 
 csrf = CSRFProtect()
 babel = Babel()
@@ -24,8 +26,9 @@ DEMO_CLIENT_ID = "{0b7f5d2e-3c4a-4e8b-9a61-2f5c8d9e1a47}"
 DEMO_CLIENT_SECRET = "demo-secret"
 DEMO_SIM_PORT = 5001
 
+DEMO_HOST_PORT = 5050
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET", "EXACT_REDIRECT_URI",
-                "EXACT_BASE_URLS", "TOKEN_KEYS", "DEFAULT_ACCOUNT")
+                "EXACT_BASE_URLS", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS", "APP_URL")
 
 
 def create_app(test_config=None):
@@ -38,19 +41,27 @@ def create_app(test_config=None):
         EXACT_HTTP_TIMEOUT=15,
         # Wait for a minute's rate limit to pass rather than fail a step the admin is waiting on.
         EXACT_WAIT_FOR_MINUTE_RESET=5,
-        DEFAULT_ACCOUNT="demo",
+        APP_URL="http://127.0.0.1:5000",
+        HOST_ORIGINS="https://app.out-smart.com",
+        EMBED_ENTRY_MAX_AGE=300,
+        PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=8),
         BABEL_DEFAULT_LOCALE="nl",
         BABEL_DEFAULT_TIMEZONE="Europe/Amsterdam",
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(app.root_path, "translations"),
         WTF_CSRF_TIME_LIMIT=None,
+        # Inside OutSmart the app is a cross-site iframe: only a Secure, SameSite=None, partitioned cookie is sent.
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=True,
+        SESSION_COOKIE_SAMESITE="None",
+        SESSION_COOKIE_PARTITIONED=True,
     )
     app.config.update({key: os.environ[key] for key in ENV_SETTINGS if os.environ.get(key)})
     app.config.update(test_config or {})
     _configure_exact(app)
     _configure_secrets(app)
+    _configure_embedding(app)
 
+    app.session_interface = PortableSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     models.db.initialize(connect(app.config["DATABASE_URL"]))
@@ -67,16 +78,20 @@ def create_app(test_config=None):
         if not models.db.is_closed():
             models.db.close()
 
+    from views import embed
     from views import errors
     from views import formatting
+    from views import security
     from views import integrations
     from views import login
     from views import setup
 
+    embed.register(app)
     for module in (integrations, login, setup):
         app.register_blueprint(module.bp)
     errors.register(app)
     formatting.register(app)
+    security.register(app)
     return app
 
 
@@ -98,10 +113,24 @@ def _configure_exact(app):
                                                    for url in app.config["EXACT_HOSTS"].values()))
 
 
+def _configure_embedding(app):
+    """Which OutSmart origins may frame the app, and the account used when none is named (demo only)."""
+    origins = app.config["HOST_ORIGINS"]
+    if isinstance(origins, str):
+        origins = [origin.strip() for origin in origins.split(",") if origin.strip()]
+    if app.config["DEMO"]:
+        origins = origins + [f"http://localhost:{DEMO_HOST_PORT}"]
+        app.config.setdefault("DEFAULT_ACCOUNT", "demo")
+    app.config["HOST_ORIGINS"] = origins
+    app.config.setdefault("DEFAULT_ACCOUNT", None)
+
+
 def _configure_secrets(app):
     """Take SECRET_KEY and TOKEN_KEYS from configuration, else from files kept in the instance folder."""
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app, "secret_key", lambda: secrets.token_hex(32))
+    if not app.config.get("EMBED_SECRET"):
+        app.config["EMBED_SECRET"] = _instance_secret(app, "embed_secret", lambda: secrets.token_hex(32))
     keys = app.config.get("TOKEN_KEYS") or _instance_secret(app, "token_key", lambda: Fernet.generate_key().decode())
     if isinstance(keys, str):
         keys = [key.strip() for key in keys.split(",") if key.strip()]
@@ -124,14 +153,11 @@ def _select_locale():
     return g.get("locale") or request.accept_languages.best_match(["nl", "en"]) or "nl"
 
 
-def _start_simulator(port, redirect_uri):
-    """Serve the simulated Exact Online on loopback in a background thread."""
+def _serve_in_background(host, port, wsgi_app):
+    """Serve a WSGI app on loopback in a daemon thread."""
     from werkzeug.serving import make_server
 
-    import exact_sim
-
-    server = make_server("127.0.0.1", port, exact_sim.create_app({"mode": "demo", "redirect_uri": redirect_uri}),
-                         threaded=True)
+    server = make_server(host, port, wsgi_app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -145,8 +171,16 @@ def main(argv=None):
     os.environ.setdefault("EXACT_REDIRECT_URI", f"http://{args.host}:{args.port}/exact/callback")
     app = create_app()
     if app.config["DEMO"]:
-        _start_simulator(DEMO_SIM_PORT, app.config["EXACT_REDIRECT_URI"])
+        import exact_sim
+        from views.demo_host import create_demo_host
+
+        sim = exact_sim.create_app({"mode": "demo", "redirect_uri": app.config["EXACT_REDIRECT_URI"]})
+        _serve_in_background("127.0.0.1", DEMO_SIM_PORT, sim)
+        host_origin = f"http://localhost:{DEMO_HOST_PORT}"
+        _serve_in_background("localhost", DEMO_HOST_PORT,
+                             create_demo_host(app, f"http://{args.host}:{args.port}"))
         print(f" * Demo: simulated Exact Online on http://127.0.0.1:{DEMO_SIM_PORT} (users: see README)")
+        print(f" * Demo: OutSmart's settings page embedding the app: {host_origin}/")
     print(f" * Open http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, threaded=True)
 

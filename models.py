@@ -178,20 +178,42 @@ class ExactList(BaseModel):
 
 
 class LoginAttempt(BaseModel):
-    """One trip to Exact's login page; its state is single use, bound to account and attempt, 10 minutes."""
+    """One trip to Exact's login page; its state is single use, bound to account and attempt, 10 minutes.
+
+    Everything about the attempt lives here, on the server: the popup that logs in is a top-level window
+    that shares no cookies or storage with the (partitioned) iframe that started it.
+    """
+
+    PAGE = "page"  # the whole page went to Exact and comes back
+    POPUP = "popup"  # a popup went to Exact; the iframe waits for it
 
     id = CharField(primary_key=True)
     account = CharField()
     country = CharField()
+    mode = CharField(default=PAGE)
     state = CharField(unique=True)
+    browser_key = CharField(null=True)  # sha256 of the popup's cookie: the callback must come from that browser
     created_at = DateTimeField(default=utcnow)
     used_at = DateTimeField(null=True)
-    outcome = CharField(null=True)  # connected | cancelled | failed
+    outcome = CharField(null=True)  # connected | cancelled | closed | failed | refused
+    reason = CharField(null=True)  # which failure, to say it in the iframe's language
 
     @classmethod
-    def start(cls, account: str, country: str) -> "LoginAttempt":
-        return cls.create(id=secrets.token_urlsafe(16), account=account, country=country,
+    def start(cls, account: str, country: str, mode: str = PAGE) -> "LoginAttempt":
+        return cls.create(id=secrets.token_urlsafe(16), account=account, country=country, mode=mode,
                           state=secrets.token_urlsafe(32))
+
+    @classmethod
+    def of_account(cls, attempt_id: str, account: str) -> "LoginAttempt | None":
+        return cls.get_or_none((cls.id == attempt_id) & (cls.account == account))
+
+    def finish(self, outcome: str, reason: str | None = None) -> None:
+        """Record how the attempt ended (once: a later report never overwrites the first)."""
+        (LoginAttempt.update(outcome=outcome, reason=reason)
+         .where((LoginAttempt.id == self.id) & LoginAttempt.outcome.is_null())
+         .execute())
+        stored = LoginAttempt.get_by_id(self.id)
+        self.outcome, self.reason = stored.outcome, stored.reason
 
     def expired(self) -> bool:
         return utcnow() - self.created_at > STATE_TTL

@@ -1,5 +1,9 @@
-"""Shared fixtures: a real simulated Exact Online over HTTP, the app on a temp SQLite file."""
+"""Shared fixtures: a real simulated Exact Online over HTTP, the app on a temp SQLite file, Chromium."""
+import os
+import threading
+
 import pytest
+from werkzeug.serving import make_server
 
 from simhelpers import SimServer
 
@@ -41,6 +45,9 @@ def app(tmp_path, sim):
         "EXACT_HTTP_TIMEOUT": 2,
         "EXACT_WAIT_FOR_MINUTE_RESET": 0,
         "DEMO": False,
+        "DEFAULT_ACCOUNT": "demo",
+        "EMBED_SECRET": "test-embed-secret",
+        "HOST_ORIGINS": "https://app.out-smart.com,http://localhost:5050",
         "WTF_CSRF_ENABLED": False,
     })
     yield app
@@ -52,3 +59,59 @@ def wizard(client, sim):
     from wizard_actions import WizardActions
 
     return WizardActions(client, sim)
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+def serve(wsgi_app, host="127.0.0.1"):
+    """Serve a WSGI app on a free loopback port in a daemon thread; returns the server."""
+    server = make_server(host, 0, wsgi_app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """Playwright, for Debian's Chromium (it never downloads a browser of its own)."""
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is missing")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright):
+    """Chromium, headless, with its default cookie rules."""
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def live_app(app, sim):
+    """The app on a real loopback port, registered at the simulator as the redirect URI."""
+    server = serve(app)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config["EXACT_REDIRECT_URI"] = f"{url}/exact/callback"
+    sim.settings(redirect_uri=app.config["EXACT_REDIRECT_URI"])
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="nl-NL")
+    page = context.new_page()
+    yield page
+    context.close()
+
+

@@ -1,5 +1,6 @@
 """Which OutSmart account a request is for; every page and call is scoped to it."""
 from flask import current_app
+from flask import g
 from flask import session
 
 from models import Connection
@@ -13,3 +14,15 @@ def current_account() -> str:
 def current_connection() -> Connection:
     """The account's Exact Online connection, or a blank one that is not connected."""
     return Connection.for_account(current_account())
+
+
+def exact_status() -> dict:
+    """The account's connection state and locked administration, as the host page is told them."""
+    if "exact_status" not in g:
+        account = session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")
+        connection = Connection.get_or_none(Connection.account == account) if account else None
+        g.exact_status = {
+            "state": connection.status if connection else Connection.NOT_CONNECTED,
+            "division": connection.division if connection and connection.is_locked else None,
+        }
+    return g.exact_status

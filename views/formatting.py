@@ -6,6 +6,8 @@ from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 
 from exact.hosts import COUNTRIES
+from views.account import exact_status
+from views.session import session_token
 
 EVENT_LABELS = {
     "connected": _l("Verbonden met Exact Online"),
@@ -21,7 +23,8 @@ def register(app):
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["timestamp"] = _timestamp
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
-    app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS)
+    app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
+                                 exact_status=exact_status)
 
 
 def _datetime(value: datetime.datetime | None) -> str:

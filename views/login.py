@@ -1,14 +1,23 @@
 """Steps 2–4 and disconnecting: the Exact Online login and the connection it leaves behind."""
+import hashlib
+import hmac
+import logging
+import secrets
+
 from flask import Blueprint
+from flask import current_app
 from flask import redirect
+from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from exact import errors as exact_errors
 from exact.errors import AccessDenied
-from exact.hosts import COUNTRIES
 from exact.errors import ExactError
+from exact.hosts import COUNTRIES
 from exact.oauth import parse_callback
 from forms.country import CountryForm
 from forms.disconnect import DisconnectForm
@@ -16,6 +25,7 @@ from models import Administration
 from models import Connection
 from models import Event
 from models import ExactList
+from models import STATE_TTL
 from models import LoginAttempt
 from models import db
 from models import utcnow
@@ -28,6 +38,7 @@ from views.exact_api import store_token
 from views.htmx import render_step
 
 bp = Blueprint("login", __name__, url_prefix="/exact")
+log = logging.getLogger(__name__)
 
 
 @bp.get("/land")
@@ -40,7 +51,7 @@ def country_get():
 
 @bp.post("/land")
 def country_post():
-    """Start a login attempt and send the browser to the country's Exact login page."""
+    """Start a login attempt: send the page to Exact, or (inside OutSmart) wait for the login popup."""
     connection = current_connection()
     form = CountryForm()
     if not form.validate_on_submit():
@@ -50,9 +61,50 @@ def country_post():
             "Deze verbinding hoort bij Exact Online %(country)s, waar de administratie is vastgezet. Kies dat land, "
             "of verbreek eerst de verbinding.", country=COUNTRIES[connection.country].name))
         return render_step("country.html", 422, step=2, form=form, connection=connection)
+    if request.form.get("popup"):
+        attempt = LoginAttempt.start(current_account(), form.country.data, LoginAttempt.POPUP)
+        return render_step("login_waiting.html", step=3, attempt=attempt, connection=connection)
     attempt = LoginAttempt.start(current_account(), form.country.data)
     # A full-page navigation: Exact's login page must never be framed or fetched by htmx.
     return redirect(oauth_for(attempt.country).authorization_url(attempt.state), 303)
+
+
+@bp.get("/login/<attempt_id>")
+def popup_start(attempt_id):
+    """In the popup (a first-party window): tie the attempt to this browser, then go to Exact's login."""
+    attempt = LoginAttempt.get_or_none(LoginAttempt.id == attempt_id)
+    if attempt is None or attempt.mode != LoginAttempt.POPUP or attempt.expired() or attempt.outcome:
+        return _popup_done(None, "failed", _("Deze inlogpoging is verlopen of ongeldig. Sluit dit venster en start "
+                                              "het inloggen opnieuw vanuit OutSmart."), 400)
+    browser_key = secrets.token_urlsafe(32)
+    claimed = (LoginAttempt.update(browser_key=_digest(browser_key))
+               .where((LoginAttempt.id == attempt.id) & LoginAttempt.browser_key.is_null())
+               .execute())
+    if claimed != 1:
+        return _popup_done(attempt, "failed", _("Deze inlogpoging is al gestart in een ander venster. Sluit dit "
+                                                 "venster en gebruik het andere, of start opnieuw."), 409)
+    response = redirect(oauth_for(attempt.country).authorization_url(attempt.state), 303)
+    # Lax: sent on the top-level GET back from Exact; only this browser can finish this attempt.
+    response.set_cookie(_browser_cookie(attempt), browser_key, max_age=int(STATE_TTL.total_seconds()),
+                        secure=True, httponly=True, samesite="Lax", path=url_for("login.callback"))
+    return response
+
+
+@bp.get("/login/<attempt_id>/status")
+def popup_status(attempt_id):
+    """The iframe asks how its popup login went: still waiting, connected, or not connected and why."""
+    attempt = LoginAttempt.of_account(attempt_id, current_account())
+    if attempt is None:
+        return _login_failed(_("Deze inlogpoging is verlopen of ongeldig. Start het inloggen opnieuw."), 404)
+    if attempt.outcome is None and (request.args.get("closed") or attempt.expired()):
+        attempt.finish("closed")
+    if attempt.outcome is None:
+        response = render_step("login_waiting.html", step=3, attempt=attempt, connection=current_connection())
+        response.headers["HX-Push-Url"] = "false"  # polling must not fill the history
+        return response
+    if attempt.outcome == "connected":
+        return redirect(url_for("login.details"), 303)
+    return _login_failed(_failure_message(attempt.outcome, attempt.reason), 200)
 
 
 @bp.get("/callback")
@@ -60,37 +112,31 @@ def callback():
     """Steps 3–4: back from Exact; check the state, take the tokens, read the user and administrations."""
     attempt = _take_attempt(request.args.get("state", ""))
     if attempt is None:
-        return _login_failed(_("Deze inlogpoging is verlopen of ongeldig. Dat gebeurt als u langer dan 10 minuten "
-                               "over het inloggen doet of een oude link gebruikt. Start het inloggen opnieuw."), 400)
+        return _finish_page(None, "failed", "state", 400)
     try:
         code = parse_callback(request.args)
-    except AccessDenied:
-        _finish(attempt, "cancelled")
-        return _login_failed(_("U heeft OutSmart geen toegang gegeven bij Exact Online, dus er is niets verbonden. "
-                               "Probeer het opnieuw en klik bij Exact Online op Toestaan."), 200)
-    except ExactError as error:
-        _finish(attempt, "failed")
-        return _login_failed(error.message(_lang()), 502)
-    connection = Connection.for_account(attempt.account)
-    try:
         token = oauth_for(attempt.country).exchange_code(code)
         pending = {}
         client = client_for_token(attempt.country, token, lambda new: pending.update(token=new))
         me = client.me()
         divisions = client.divisions(me["CurrentDivision"])
+    except AccessDenied:
+        return _finish_page(attempt, "cancelled", None, 200)
     except ExactError as error:
-        _finish(attempt, "failed")
-        return _login_failed(error.message(_lang()), 502)
+        log.warning("Exact login failed: %s", error.detail)
+        return _finish_page(attempt, "failed", type(error).__name__, 502)
+    connection = Connection.for_account(attempt.account)
     refusal = _reconnect_refusal(connection, attempt.country, divisions)
     if refusal:
-        _finish(attempt, "refused")
-        return _login_failed(refusal, 409)
+        return _finish_page(attempt, "refused", refusal, 409)
     with db.atomic():
         _store_login(connection, attempt.country, me, divisions)
         store_token(connection, pending.get("token", token))
-        _finish(attempt, "connected")
+        attempt.finish("connected")
         Event.record(connection.account, "connected", country=attempt.country, user=me.get("FullName"),
                      administrations=len(divisions))
+    if attempt.mode == LoginAttempt.POPUP:
+        return _popup_done(attempt, "connected", _("Verbonden met Exact Online. Dit venster sluit vanzelf."), 200)
     return redirect(url_for("login.details"), 303)
 
 
@@ -133,14 +179,10 @@ def disconnect_post():
     return redirect(url_for("setup.overview", notice="disconnected"), 303)
 
 
-def _lang() -> str:
-    return get_locale().language
-
-
 def _take_attempt(state: str) -> LoginAttempt | None:
-    """The attempt this state belongs to, claimed once: for this account, unused and under 10 minutes old."""
+    """The attempt this state belongs to, claimed once: unused, under 10 minutes old, and from its own browser."""
     attempt = LoginAttempt.get_or_none(LoginAttempt.state == state) if state else None
-    if attempt is None or attempt.account != current_account() or attempt.expired():
+    if attempt is None or attempt.expired() or not _same_browser(attempt):
         return None
     claimed = (LoginAttempt.update(used_at=utcnow())
                .where((LoginAttempt.id == attempt.id) & LoginAttempt.used_at.is_null())
@@ -148,25 +190,76 @@ def _take_attempt(state: str) -> LoginAttempt | None:
     return attempt if claimed == 1 else None
 
 
-def _finish(attempt: LoginAttempt, outcome: str) -> None:
-    LoginAttempt.update(outcome=outcome).where(LoginAttempt.id == attempt.id).execute()
+def _same_browser(attempt: LoginAttempt) -> bool:
+    """A page login comes back with the account's session; a popup login with the popup's own cookie."""
+    if attempt.mode == LoginAttempt.POPUP:
+        key = request.cookies.get(_browser_cookie(attempt), "")
+        return bool(key) and attempt.browser_key is not None and hmac.compare_digest(_digest(key), attempt.browser_key)
+    return attempt.account == (session.get("account") or current_app.config.get("DEFAULT_ACCOUNT"))
+
+
+def _browser_cookie(attempt: LoginAttempt) -> str:
+    return f"exact_login_{attempt.id}"
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# Why a login did not connect, by the reason stored on the attempt; said in the language of whoever asks.
+def _failure_message(outcome: str, reason: str | None) -> str:
+    if outcome == "cancelled":
+        return _("U heeft OutSmart geen toegang gegeven bij Exact Online, dus er is niets verbonden. Probeer het "
+                 "opnieuw en klik bij Exact Online op Toestaan.")
+    if outcome == "closed":
+        return _("Het inlogvenster is gesloten voordat het inloggen klaar was. Er is niets verbonden; probeer het "
+                 "opnieuw.")
+    if outcome == "refused" and reason in REFUSALS:
+        return REFUSALS[reason]()
+    error_class = getattr(exact_errors, reason or "", None)
+    if isinstance(error_class, type) and issubclass(error_class, ExactError):
+        return error_class().message(get_locale().language)
+    return _("Deze inlogpoging is verlopen of ongeldig. Dat gebeurt als u langer dan 10 minuten over het inloggen "
+             "doet of een oude link gebruikt. Start het inloggen opnieuw.")
+
+
+def _finish_page(attempt: LoginAttempt | None, outcome: str, reason: str | None, status: int):
+    """End a login: record the outcome, then tell the popup's opener or show the result in the page."""
+    if attempt is not None:
+        attempt.finish(outcome, reason)
+    message = _failure_message(outcome, reason)
+    if attempt is not None and attempt.mode == LoginAttempt.POPUP:
+        return _popup_done(attempt, outcome, message, status)
+    return _login_failed(message, status)
+
+
+def _popup_done(attempt: LoginAttempt | None, outcome: str, message: str, status: int):
+    """The popup's last page: it tells the iframe (same origin) that the attempt ended, then closes."""
+    return render_template("popup_done.html", attempt=attempt, outcome=outcome, message=message), status
 
 
 def _login_failed(message: str, status: int):
     return render_step("login_failed.html", status, step=3, message=message, connection=current_connection())
 
 
+REFUSALS = {
+    "other_country": lambda: _(
+        "Deze verbinding hoort bij een Exact Online-account in een ander land. Log in op het land van de "
+        "vastgezette administratie, of verbreek de verbinding om een andere te kiezen. Er is niets gewijzigd."),
+    "locked_division_missing": lambda: _(
+        "U heeft bij Exact Online geen toegang gegeven tot de vastgezette administratie. Log opnieuw in en vink "
+        "die administratie aan, of verbreek de verbinding om een andere te kiezen. Er is niets gewijzigd."),
+}
+
+
 def _reconnect_refusal(connection: Connection, country: str, divisions: list) -> str | None:
-    """Why a new login may not replace the tokens of a saved connection, if it may not."""
+    """Why a new login may not replace the tokens of a saved connection (a REFUSALS key), if it may not."""
     if not connection.is_locked:
         return None
     if country != connection.country or host_for(country) != connection.base_url:
-        return _("Deze verbinding hoort bij een Exact Online-account in een ander land. Log in op het land van de "
-                 "vastgezette administratie, of verbreek de verbinding om een andere te kiezen.")
+        return "other_country"
     if connection.division not in {row["Code"] for row in divisions}:
-        return _("U heeft bij Exact Online geen toegang gegeven tot de vastgezette administratie %(name)s "
-                 "(%(code)s). Log opnieuw in en vink die administratie aan, of verbreek de verbinding om een "
-                 "andere te kiezen. Er is niets gewijzigd.", name=connection.division_name, code=connection.division)
+        return "locked_division_missing"
     return None
 
 

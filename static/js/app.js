@@ -1,13 +1,86 @@
-// Small behaviours htmx doesn't cover; every page works without them.
-document.addEventListener("submit", (event) => {
-  // A plain form (the login redirect) shows it is busy while the browser navigates away.
-  const form = event.target;
-  if (form.hasAttribute("data-busy")) form.setAttribute("aria-busy", "true");
-});
-document.addEventListener("htmx:afterSettle", (event) => {
-  // A new step arrived: move focus to its heading so keyboard and screen-reader users know where they are.
-  if (event.detail.target && event.detail.target.id === "exact") {
-    const heading = document.querySelector("#exact h1");
-    if (heading) heading.focus();
+// Behaviour htmx doesn't cover: the login popup, focus after a swap, and the messages to OutSmart's page.
+// Every page still works without this file.
+(() => {
+  const embedded = window.parent !== window;
+  const hostOrigin = document.body.dataset.hostOrigin;
+  let popup = null;
+  let lastStatus = null;
+
+  // --- Host contract: exact:ready, exact:resize {height}, exact:status {state, division} ---
+  function toHost(message) {
+    if (embedded && hostOrigin) window.parent.postMessage(message, hostOrigin);
   }
-});
+  function reportSize() {
+    toHost({ type: "exact:resize", height: document.documentElement.scrollHeight });
+  }
+  function currentStatus() {
+    const root = document.getElementById("exact");
+    if (!root || !root.dataset.exactState) return null;
+    return { state: root.dataset.exactState, division: root.dataset.exactDivision ? Number(root.dataset.exactDivision) : null };
+  }
+  function reportStatus() {
+    const status = currentStatus();
+    const key = JSON.stringify(status);
+    if (status && key !== lastStatus) toHost({ type: "exact:status", ...status });
+    lastStatus = key;
+  }
+
+  // --- Login popup: opened in the click itself (popup blockers allow nothing later), then pointed at our start URL ---
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.hasAttribute("data-busy")) form.setAttribute("aria-busy", "true");
+    if (!embedded || !form.hasAttribute("data-login-form") || !window.htmx) return;
+    event.preventDefault();
+    popup = window.open("", "exact-login", "popup,width=520,height=720");
+    htmx.ajax("POST", form.action, { source: form, target: "#exact", swap: "outerHTML", values: { popup: "1" } });
+  });
+
+  function followLogin(root) {
+    const loginUrl = root.dataset.loginUrl;
+    if (!loginUrl || root.dataset.loginStarted) return;
+    root.dataset.loginStarted = "yes";
+    if (!popup || popup.closed) {
+      document.getElementById("popup-blocked").hidden = false;
+      return;
+    }
+    popup.location.href = loginUrl;
+    const statusUrl = root.dataset.loginStatus;
+    const watch = setInterval(() => {
+      const waiting = document.querySelector("#exact[data-login-status]");
+      if (!waiting) return clearInterval(watch);
+      if (popup.closed) {
+        clearInterval(watch);
+        // Give the callback a moment to land; the server only marks the attempt closed if it is still open.
+        setTimeout(() => htmx.ajax("GET", statusUrl + "?closed=1", { target: "#exact", swap: "outerHTML" }), 1500);
+      }
+    }, 700);
+  }
+
+  window.addEventListener("message", (event) => {
+    if (event.origin !== window.location.origin || !event.data || event.data.type !== "exact:login") return;
+    const waiting = document.querySelector("#exact[data-login-status]");
+    if (waiting && window.htmx) htmx.ajax("GET", waiting.dataset.loginStatus, { target: "#exact", swap: "outerHTML" });
+  });
+
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const root = document.getElementById("exact");
+    if (root && event.detail.target && event.detail.target.id === "exact") {
+      // A new step arrived: move focus to its heading so keyboard and screen-reader users know where they are.
+      const heading = root.querySelector("h1");
+      if (heading && !root.dataset.loginStatus) heading.focus();
+      followLogin(root);
+    }
+    reportStatus();
+    reportSize();
+  });
+
+  document.addEventListener("DOMContentLoaded", () => {
+    const status = currentStatus();
+    lastStatus = JSON.stringify(status);
+    toHost({ type: "exact:ready", ...(status || {}) });
+    reportSize();
+    if (window.ResizeObserver) new ResizeObserver(reportSize).observe(document.body);
+    const root = document.getElementById("exact");
+    if (root) followLogin(root);
+  });
+})();

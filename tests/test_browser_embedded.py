@@ -1,0 +1,166 @@
+"""Inside OutSmart: the app in a cross-site iframe of the demo host page, logging in through a popup."""
+from pathlib import Path
+
+import pytest
+
+from conftest import serve
+from views.demo_host import create_demo_host
+
+pytestmark = pytest.mark.e2e
+
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+JAN = "jan@bakker-installatie.nl"
+
+
+@pytest.fixture
+def host(app, live_app):
+    """OutSmart's settings page on another site (localhost) embedding the app (127.0.0.1)."""
+    server = serve(create_demo_host(app, live_app), host="localhost")
+    origin = f"http://localhost:{server.server_port}"
+    # As in production: no account without OutSmart's entry, and CSRF checked on every POST.
+    app.config.update(HOST_ORIGINS=[origin], DEFAULT_ACCOUNT=None, WTF_CSRF_ENABLED=True)
+    yield origin
+    server.shutdown()
+
+
+@pytest.fixture
+def context(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 1000}, locale="nl-NL")
+    yield context
+    context.close()
+
+
+class IframeWithoutCookies:
+    """WSGI middleware acting out a browser that blocks third-party cookies, partitioned ones included.
+
+    Only top-level navigations (Sec-Fetch-Dest: document: the login popup and its callback) keep their
+    first-party cookies; everything the iframe loads or sends arrives without a Cookie header, and no
+    Set-Cookie reaches it. Chromium's own switches for this vary by build; this does not.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+        self.cookies_seen = 0
+
+    def __call__(self, environ, start_response):
+        if environ.get("HTTP_SEC_FETCH_DEST") == "document":
+            return self.wsgi_app(environ, start_response)
+        environ.pop("HTTP_COOKIE", None)
+
+        def without_set_cookie(status, headers, exc_info=None):
+            self.cookies_seen += sum(1 for name, _value in headers if name.lower() == "set-cookie")
+            return start_response(status, [(n, v) for n, v in headers if n.lower() != "set-cookie"], exc_info)
+
+        return self.wsgi_app(environ, without_set_cookie)
+
+
+def open_host(context, host):
+    page = context.new_page()
+    page.goto(host)
+    frame = page.frame_locator("#exact-frame")
+    frame.get_by_role("link", name="Instellingen openen").click()
+    frame.get_by_role("link", name="Verbinden met Exact Online").click()
+    frame.get_by_label("Nederland").check()
+    return page, frame
+
+
+def login_in_popup(popup, username=JAN, cancel=False):
+    popup.wait_for_url("**/nl/api/oauth2/auth?**")
+    popup.fill("input[name=username]", username)
+    popup.fill("input[name=password]", "demo")
+    popup.locator("form button[type=submit], form input[type=submit]").first.click()
+    popup.get_by_role("button", name="Annuleren" if cancel else "Toestaan").click()
+
+
+def messages(page):
+    return page.evaluate("window.exactMessages")
+
+
+def finish_setup(frame):
+    frame.get_by_role("link", name="Kies de administratie").click()
+    frame.get_by_label("Bakker Installatietechniek B.V.").check()
+    frame.get_by_role("button", name="Deze administratie kiezen").click()
+    frame.get_by_role("link", name="Verder naar import en export").click()
+    for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition"):
+        frame.locator(f"#{field}").select_option(index=1)
+    frame.get_by_role("button", name="Verder naar controleren").click()
+    frame.get_by_label("Ja, Bakker Installatietechniek B.V. (101) is de juiste administratie").check()
+    frame.get_by_role("button", name="Opslaan").click()
+
+
+@pytest.mark.parametrize("cookies", ["allowed", "blocked"])
+def test_whole_setup_inside_outsmart_with_a_popup_login(app, context, host, live_app, cookies):
+    from playwright.sync_api import expect
+
+    if cookies == "blocked":
+        app.wsgi_app = IframeWithoutCookies(app.wsgi_app)
+    page, frame = open_host(context, host)
+    with page.expect_popup() as opened:
+        frame.get_by_role("button", name="Naar inlogpagina").click()
+    expect(frame.locator("#exact h1")).to_have_text("Meld u aan bij Exact Online")
+    popup = opened.value
+    login_in_popup(popup)
+    popup.wait_for_event("close")
+
+    expect(frame.locator("#connection-facts")).to_contain_text("Jan Bakker")
+    expect(page.locator("#host-status")).to_have_text("Ingelogd, nog niet opgeslagen")
+    if cookies == "allowed":
+        page.screenshot(path=str(SCREENSHOTS / "embedded-verbonden.png"), full_page=True)
+    finish_setup(frame)
+    expect(frame.locator("#locked-administration")).to_contain_text("Bakker Installatietechniek B.V.")
+    expect(page.locator("#host-status")).to_have_text("Verbonden")
+
+    received = messages(page)
+    assert received[0]["type"] == "exact:ready"
+    assert {"type": "exact:status", "state": "connected", "division": None} in received
+    assert {"type": "exact:status", "state": "saved", "division": 101} in received
+    assert any(m["type"] == "exact:resize" and m["height"] > 300 for m in received)
+    assert all(set(m) <= {"type", "state", "division", "height"} for m in received)  # nothing secret travels
+    last_height = [m["height"] for m in received if m["type"] == "exact:resize"][-1]
+    expect(page.locator("#exact-frame")).to_have_css("height", f"{max(last_height, 200)}px")
+
+    frame.get_by_role("link", name="Verbinding verbreken").click()
+    frame.get_by_role("button", name="Verbinding verbreken").click()
+    expect(page.locator("#host-status")).to_have_text("Verbinding verbroken")
+    assert {"type": "exact:status", "state": "disconnected", "division": None} in messages(page)
+    if cookies == "blocked":
+        assert app.wsgi_app.cookies_seen > 0  # the app did try to set its cookie; the iframe never got it
+
+
+def test_blocked_popup_offers_a_new_tab(context, host):
+    from playwright.sync_api import expect
+
+    context.add_init_script("window.open = () => null;")  # what a popup blocker does
+    page, frame = open_host(context, host)
+    frame.get_by_role("button", name="Naar inlogpagina").click()
+    blocked = frame.locator("#popup-blocked")
+    expect(blocked).to_be_visible()
+    expect(blocked).to_contain_text("geblokkeerd")
+    page.screenshot(path=str(SCREENSHOTS / "embedded-popup-geblokkeerd.png"), full_page=True)
+    with context.expect_page() as opened:
+        blocked.get_by_role("link", name="Open de inlogpagina in een nieuw tabblad").click()
+    login_in_popup(opened.value)
+    expect(frame.locator("#connection-facts")).to_contain_text("Jan Bakker", timeout=10000)
+
+
+def test_closing_the_popup_says_not_connected(context, host):
+    from playwright.sync_api import expect
+
+    page, frame = open_host(context, host)
+    with page.expect_popup() as opened:
+        frame.get_by_role("button", name="Naar inlogpagina").click()
+    opened.value.wait_for_url("**/nl/api/oauth2/auth?**")
+    opened.value.close()
+    expect(frame.locator("#exact .alert")).to_contain_text("Het inlogvenster is gesloten", timeout=10000)
+    expect(frame.get_by_role("link", name="Opnieuw proberen")).to_be_visible()
+
+
+def test_cancelling_at_exact_says_not_connected(context, host):
+    from playwright.sync_api import expect
+
+    page, frame = open_host(context, host)
+    with page.expect_popup() as opened:
+        frame.get_by_role("button", name="Naar inlogpagina").click()
+    login_in_popup(opened.value, cancel=True)
+    expect(frame.locator("#exact .alert")).to_contain_text("geen toegang gegeven", timeout=10000)
+    expect(page.locator("#host-status")).to_have_text("Niet verbonden")

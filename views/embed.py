@@ -1,0 +1,92 @@
+"""OutSmart's signed entry: the account, user, language and host page a visit belongs to."""
+import fnmatch
+import secrets
+
+import click
+from flask import Blueprint
+from flask import current_app
+from flask import g
+from flask import render_template
+from flask import request
+from flask import session
+from flask import url_for
+from flask_wtf.csrf import generate_csrf
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
+
+bp = Blueprint("embed", __name__)
+
+ENTRY_SALT = "outsmart-embed-entry"
+LOCALES = ("nl", "en")
+# Reached without an entry: the entry itself, static files, and the login popup (bound by its attempt instead).
+PUBLIC_ENDPOINTS = {"static", "embed.enter", "login.popup_start", "login.callback"}
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["EMBED_SECRET"], salt=ENTRY_SALT)
+
+
+def make_entry_token(account: str, user: str, locale: str = "nl", host_origin: str | None = None) -> str:
+    """Sign an entry for one OutSmart account (what OutSmart's server does with the shared EMBED_SECRET)."""
+    host_origin = host_origin or current_app.config["HOST_ORIGINS"][0]
+    return _serializer().dumps({"account": account, "user": user, "locale": locale, "host_origin": host_origin})
+
+
+def host_origin_allowed(origin: str) -> bool:
+    """Whether `origin` is one of OutSmart's configured origins (patterns like https://*.out-smart.com allowed)."""
+    return any(fnmatch.fnmatchcase(origin, pattern) for pattern in current_app.config["HOST_ORIGINS"])
+
+
+@bp.get("/embed")
+def enter():
+    """Start a visit from OutSmart's signed entry, then show the software integrations."""
+    try:
+        entry = _serializer().loads(request.args.get("token", ""), max_age=current_app.config["EMBED_ENTRY_MAX_AGE"])
+        account, user, locale, host_origin = (entry["account"], entry["user"], entry["locale"], entry["host_origin"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return open_from_outsmart()
+    if not (isinstance(account, str) and 0 < len(account) <= 100 and isinstance(user, str)
+            and isinstance(host_origin, str) and host_origin_allowed(host_origin)):
+        return open_from_outsmart()
+    session.clear()
+    session.update(account=account, user=user[:200], locale=locale if locale in LOCALES else "nl",
+                   host_origin=host_origin, embedded=True, visit=secrets.token_urlsafe(8))
+    g.locale = session["locale"]
+    generate_csrf()  # the CSRF secret belongs in the session before the page copies it
+    from views.integrations import index
+
+    return index()
+
+
+def open_from_outsmart():
+    """The only page shown without a valid entry."""
+    return render_template("open_from_outsmart.html"), 401
+
+
+def guard_entry():
+    """Before every request: no entry, no access (the demo falls back to its default account)."""
+    g.locale = session.get("locale")
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    if not (session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")):
+        return open_from_outsmart()
+    return None
+
+
+@click.command("embed-url")
+@click.argument("account")
+@click.option("--user", default="admin", help="The OutSmart user opening the settings.")
+@click.option("--locale", default="nl", type=click.Choice(LOCALES))
+@click.option("--host-origin", default=None, help="The OutSmart page's origin (default: the first of HOST_ORIGINS).")
+def embed_url_command(account, user, locale, host_origin):
+    """Print a fresh signed embed URL for an OutSmart account."""
+    token = make_entry_token(account, user, locale, host_origin)
+    with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
+        click.echo(url_for("embed.enter", token=token, _external=True))
+
+
+def register(app):
+    """Install the entry guard, the /embed route and the embed-url command."""
+    app.before_request(guard_entry)
+    app.register_blueprint(bp)
+    app.cli.add_command(embed_url_command)
