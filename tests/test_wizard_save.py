@@ -151,6 +151,7 @@ def test_exact_refusing_the_tokens_marks_the_connection_expired(client, wizard, 
     sim.fault("*", "401")
     response = client.post("/exact/instellingen/vernieuwen")
     assert response.status_code == 401
+    assert 'data-exact-state="expired"' in response.get_data(as_text=True)  # the host is told (exact:status)
     assert Connection.get().status == Connection.EXPIRED
     html = client.get("/exact").get_data(as_text=True)
     assert "Authenticatie verlopen. Verbind opnieuw om gegevens te synchroniseren." in html

@@ -11,7 +11,8 @@
     if (embedded && hostOrigin) window.parent.postMessage(message, hostOrigin);
   }
   function reportSize() {
-    toHost({ type: "exact:resize", height: document.documentElement.scrollHeight });
+    // The body's own height: the document's would never shrink below the iframe's current height.
+    toHost({ type: "exact:resize", height: Math.ceil(document.body.getBoundingClientRect().height) });
   }
   function currentStatus() {
     const root = document.getElementById("exact");
