@@ -1,6 +1,5 @@
 """Which OutSmart account a request is for; every page and call is scoped to it."""
 from flask import current_app
-from flask import g
 from flask import session
 
 from models import Connection
@@ -18,11 +17,9 @@ def current_connection() -> Connection:
 
 def exact_status() -> dict:
     """The account's connection state and locked administration, as the host page is told them."""
-    if "exact_status" not in g:
-        account = session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")
-        connection = Connection.get_or_none(Connection.account == account) if account else None
-        g.exact_status = {
-            "state": connection.status if connection else Connection.NOT_CONNECTED,
-            "division": connection.division if connection and connection.is_locked else None,
-        }
-    return g.exact_status
+    account = session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")
+    connection = Connection.get_or_none(Connection.account == account) if account else None
+    return {
+        "state": connection.status if connection else Connection.NOT_CONNECTED,
+        "division": connection.division if connection and connection.is_locked else None,
+    }
