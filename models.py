@@ -22,6 +22,7 @@ _cipher: MultiFernet | None = None
 
 PAGE_SIZE = 20
 STATE_TTL = datetime.timedelta(minutes=10)
+REFRESH_TOKEN_IDLE = datetime.timedelta(days=30)
 
 
 def utcnow() -> datetime.datetime:
@@ -98,6 +99,10 @@ class Connection(BaseModel):
     settings = JSONField(null=True)
     saved_at = DateTimeField(null=True)
     disconnected_at = DateTimeField(null=True)
+    last_refresh_at = DateTimeField(null=True)
+    last_error = CharField(null=True)  # an exact.errors class name: said in plain words in the user's language
+    last_error_at = DateTimeField(null=True)
+    rate_limits = JSONField(null=True)  # the last X-RateLimit-* headers Exact sent, and when
 
     @classmethod
     def for_account(cls, account: str) -> "Connection":
@@ -117,9 +122,22 @@ class Connection(BaseModel):
         """The administration the settings are about: the locked one, else the one being chosen."""
         return self.division if self.is_locked else self.draft_division
 
+    @property
+    def refresh_idle_deadline(self) -> float | None:
+        """When the refresh token dies unused: Exact keeps one for 30 days after it was issued."""
+        return None if self.token_issued_at is None else self.token_issued_at + REFRESH_TOKEN_IDLE.total_seconds()
+
     def clear_tokens(self) -> None:
         self.access_token = self.refresh_token = None
         self.token_issued_at = self.token_expires_at = None
+
+    @classmethod
+    def refresh_tokens_older_than(cls, cutoff: float):
+        """Logged-in connections whose refresh token was issued before `cutoff` (epoch seconds)."""
+        return (cls.select()
+                .where(cls.status.in_([cls.CONNECTED, cls.SAVED]) & cls.refresh_token.is_null(False)
+                       & (cls.token_issued_at < cutoff))
+                .order_by(cls.token_issued_at))
 
 
 class Administration(BaseModel):
@@ -189,6 +207,7 @@ class LoginAttempt(BaseModel):
 
     id = CharField(primary_key=True)
     account = CharField()
+    user = CharField(null=True)  # the OutSmart user who started it, for the history
     country = CharField()
     mode = CharField(default=PAGE)
     state = CharField(unique=True)
@@ -199,8 +218,8 @@ class LoginAttempt(BaseModel):
     reason = CharField(null=True)  # which failure, to say it in the iframe's language
 
     @classmethod
-    def start(cls, account: str, country: str, mode: str = PAGE) -> "LoginAttempt":
-        return cls.create(id=secrets.token_urlsafe(16), account=account, country=country, mode=mode,
+    def start(cls, account: str, country: str, user: str | None = None, mode: str = PAGE) -> "LoginAttempt":
+        return cls.create(id=secrets.token_urlsafe(16), account=account, user=user, country=country, mode=mode,
                           state=secrets.token_urlsafe(32))
 
     @classmethod
@@ -224,12 +243,13 @@ class Event(BaseModel):
 
     account = CharField(index=True)
     at = DateTimeField(default=utcnow)
+    user = CharField(null=True)  # the OutSmart user who did it; none for the system (keep-alive, workers)
     action = CharField()
     detail = JSONField(null=True)
 
     @classmethod
-    def record(cls, account: str, action: str, **detail) -> "Event":
-        return cls.create(account=account, action=action, detail=detail or None)
+    def record(cls, account: str, action: str, user: str | None = None, **detail) -> "Event":
+        return cls.create(account=account, action=action, user=user, detail=detail or None)
 
     @classmethod
     def history(cls, account: str, limit: int = 20):

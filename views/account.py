@@ -10,6 +10,11 @@ def current_account() -> str:
     return session.get("account") or current_app.config["DEFAULT_ACCOUNT"]
 
 
+def current_user() -> str | None:
+    """The OutSmart user named by the entry (none in the demo without one)."""
+    return session.get("user")
+
+
 def current_connection() -> Connection:
     """The account's Exact Online connection, or a blank one that is not connected."""
     return Connection.for_account(current_account())

@@ -36,7 +36,7 @@ def exact_failed(error: ExactError):
         Connection.update(status=Connection.EXPIRED).where(
             (Connection.id == connection.id)
             & Connection.status.in_([Connection.CONNECTED, Connection.SAVED])).execute()
-        Event.record(connection.account, "authentication_expired", detail=str(error.detail))
+        Event.record(connection.account, "authentication_expired", reason=type(error).__name__)
         connection = Connection.get_by_id(connection.id)
     status = next((code for kind, code in EXACT_STATUS.items() if isinstance(error, kind)), 503)
     retry = request.full_path.rstrip("?") if request.method == "GET" else request.referrer

@@ -1,11 +1,21 @@
 """Exact Online for the views: clients built from configuration, tokens persisted, lists cached."""
+import dataclasses
+import time
+from contextlib import contextmanager
+
 from flask import current_app
+from flask import g
+from peewee import SqliteDatabase
 
 from exact.client import ExactClient
+from exact.errors import ExactError
+from exact.errors import ReauthorizationRequired
+from exact.errors import TooEarlyToRefresh
 from exact.hosts import base_url
 from exact.oauth import ExactOAuth
 from exact.tokens import Token
 from models import Connection
+from models import Event
 from models import ExactList
 from models import db
 from models import utcnow
@@ -44,21 +54,108 @@ def client_for_token(country: str, token: Token, on_token) -> ExactClient:
 
 
 def client_for(connection: Connection) -> ExactClient:
-    """A REST client for a logged-in connection; rotated tokens are saved before they are used."""
-    token = Token(access_token=connection.access_token, refresh_token=connection.refresh_token,
-                  expires_at=connection.token_expires_at, issued_at=connection.token_issued_at)
-    return client_for_token(connection.country, token, lambda new: store_token(connection, new))
+    """A REST client for a logged-in connection; it refreshes only through the connection's row lock."""
+    config = current_app.config
+    client = ExactClient(host_for(connection.country), token_of(connection), oauth=LockedRefresher(connection.id),
+                         on_token=lambda new: _copy_token(connection, new), timeout=config["EXACT_HTTP_TIMEOUT"],
+                         wait_for_minutely_reset_up_to=config["EXACT_WAIT_FOR_MINUTE_RESET"])
+    g.setdefault("exact_clients", []).append((connection.id, client))
+    return client
+
+
+def token_of(connection: Connection) -> Token:
+    return Token(access_token=connection.access_token, refresh_token=connection.refresh_token,
+                 expires_at=connection.token_expires_at, issued_at=connection.token_issued_at)
 
 
 def store_token(connection: Connection, token: Token) -> None:
     """Persist a new token pair at once: the old refresh token no longer works at Exact."""
+    _copy_token(connection, token)
+    connection.save(only=[Connection.access_token, Connection.refresh_token, Connection.token_issued_at,
+                          Connection.token_expires_at])
+
+
+def _copy_token(connection: Connection, token: Token) -> None:
     connection.access_token = token.access_token
     connection.refresh_token = token.refresh_token
     connection.token_issued_at = token.issued_at
     connection.token_expires_at = token.expires_at
-    with db.atomic():
-        connection.save(only=[Connection.access_token, Connection.refresh_token, Connection.token_issued_at,
-                              Connection.token_expires_at])
+
+
+@contextmanager
+def locked(connection_id: int):
+    """The connection's row, re-read and locked against every other thread, process and machine until the block ends."""
+    database = db.obj
+    if isinstance(database, SqliteDatabase):
+        with database.atomic("IMMEDIATE"):  # SQLite locks the whole file for writing: one refresher at a time
+            yield Connection.get_by_id(connection_id)
+    else:
+        with database.atomic():
+            yield Connection.select().where(Connection.id == connection_id).for_update().get()
+
+
+def valid_token(connection_id: int, force: bool = False) -> Token:
+    """A valid access token for the connection, refreshed at Exact once between all callers when it is due.
+
+    Under the row lock the token is read again: whoever waited finds the token the first caller stored and
+    uses it. The rotated refresh token is stored in the same transaction as the refresh, so it is never lost.
+    `force` refreshes as soon as Exact allows it (570 s after the last token), to keep the refresh token alive.
+    """
+    failure = None
+    with locked(connection_id) as connection:
+        if not connection.is_logged_in:
+            raise ReauthorizationRequired("the connection has no tokens; log in again")
+        token = token_of(connection)
+        now = time.time()
+        if not token.may_refresh(now) or not (force or token.refresh_due(now)):
+            return token
+        try:
+            token = oauth_for(connection.country).refresh(token)
+        except TooEarlyToRefresh:
+            return token  # Exact still accepts the current one
+        except ExactError as error:
+            failure = error
+            _record_failure(connection, error)
+        else:
+            store_token(connection, token)
+            connection.last_refresh_at = utcnow()
+            connection.last_error = None
+            connection.save(only=[Connection.last_refresh_at, Connection.last_error])
+    if failure is not None:
+        raise failure
+    return token
+
+
+def _record_failure(connection: Connection, error: ExactError) -> None:
+    """Remember why a refresh failed; a dead grant means the admin must log in again."""
+    connection.last_error = type(error).__name__
+    connection.last_error_at = utcnow()
+    fields = [Connection.last_error, Connection.last_error_at]
+    if isinstance(error, ReauthorizationRequired):
+        connection.status = Connection.EXPIRED
+        fields.append(Connection.status)
+        Event.record(connection.account, "refresh_failed", reason=type(error).__name__)
+    connection.save(only=fields)
+
+
+class LockedRefresher:
+    """Stands in for ExactOAuth inside ExactClient: refreshes go through valid_token and its row lock."""
+
+    def __init__(self, connection_id: int):
+        self.connection_id = connection_id
+
+    def refresh(self, token: Token) -> Token:
+        return valid_token(self.connection_id)
+
+
+def save_rate_limits(response):
+    """After a request: keep the rate-limit headers Exact last sent for each connection used, for the health panel."""
+    for connection_id, client in g.pop("exact_clients", []):
+        limits = client.rate_limits
+        if limits.daily_remaining is not None or limits.minutely_remaining is not None:
+            seen = dataclasses.asdict(limits) | {"seen_at": time.time()}
+            Connection.update(rate_limits=seen).where(Connection.id == connection_id).execute()
+    return response
 
 
 def master_data(connection: Connection, division: int, refresh: bool = False) -> dict:

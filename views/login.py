@@ -31,6 +31,7 @@ from models import db
 from models import utcnow
 from views.account import current_account
 from views.account import current_connection
+from views.account import current_user
 from views.exact_api import client_for_token
 from views.exact_api import host_for
 from views.exact_api import oauth_for
@@ -62,9 +63,9 @@ def country_post():
             "of verbreek eerst de verbinding.", country=COUNTRIES[connection.country].name))
         return render_step("country.html", 422, step=2, form=form, connection=connection)
     if request.form.get("popup"):
-        attempt = LoginAttempt.start(current_account(), form.country.data, LoginAttempt.POPUP)
+        attempt = LoginAttempt.start(current_account(), form.country.data, current_user(), LoginAttempt.POPUP)
         return render_step("login_waiting.html", step=3, attempt=attempt, connection=connection)
-    attempt = LoginAttempt.start(current_account(), form.country.data)
+    attempt = LoginAttempt.start(current_account(), form.country.data, current_user())
     # A full-page navigation: Exact's login page must never be framed or fetched by htmx.
     return redirect(oauth_for(attempt.country).authorization_url(attempt.state), 303)
 
@@ -133,8 +134,8 @@ def callback():
         _store_login(connection, attempt.country, me, divisions)
         store_token(connection, pending.get("token", token))
         attempt.finish("connected")
-        Event.record(connection.account, "connected", country=attempt.country, user=me.get("FullName"),
-                     administrations=len(divisions))
+        Event.record(connection.account, "connected", attempt.user, country=attempt.country,
+                     exact_user=me.get("FullName"), administrations=len(divisions))
     if attempt.mode == LoginAttempt.POPUP:
         return _popup_done(attempt, "connected", _("Verbonden met Exact Online. Dit venster sluit vanzelf."), 200)
     return redirect(url_for("login.details"), 303)
@@ -167,7 +168,7 @@ def disconnect_post():
         return render_step("disconnect.html", 422, step=None, connection=connection, form=form)
     if connection.id is not None and connection.status != Connection.DISCONNECTED:
         with db.atomic():
-            Event.record(connection.account, "disconnected", administration=connection.division,
+            Event.record(connection.account, "disconnected", current_user(), administration=connection.division,
                          administration_name=connection.division_name)
             connection.status = Connection.DISCONNECTED
             connection.disconnected_at = utcnow()

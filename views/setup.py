@@ -20,6 +20,7 @@ from models import Event
 from models import db
 from models import utcnow
 from views.account import current_connection
+from views.account import current_user
 from views.exact_api import client_for
 from views.exact_api import host_for
 from views.exact_api import master_data
@@ -119,7 +120,7 @@ def settings_post(connection):
     changed = sorted(name for name, value in form.settings().items() if (connection.settings or {}).get(name) != value)
     with db.atomic():
         Connection.update(settings=form.settings()).where(Connection.id == connection.id).execute()
-        Event.record(connection.account, "settings_changed", changed=changed)
+        Event.record(connection.account, "settings_changed", current_user(), changed=changed)
     return redirect(url_for("setup.overview", notice="settings_saved"), 303)
 
 
@@ -167,7 +168,7 @@ def check_post(connection):
                  .execute())
         if saved != 1:
             return _already_saved(connection)
-        Event.record(connection.account, "saved", administration=administration.code,
+        Event.record(connection.account, "saved", current_user(), administration=administration.code,
                      administration_name=administration.name)
     return redirect(url_for("setup.overview", notice="saved"), 303)
 

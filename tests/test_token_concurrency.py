@@ -1,0 +1,60 @@
+"""4 processes × 25 threads ask for the same connection's token while it is due: Exact sees one refresh."""
+import multiprocessing
+import threading
+import time
+
+from models import Connection
+from test_token_api import AUTH
+from test_token_api import KEY
+from test_token_api import put_in_refresh_window
+
+PROCESSES = 4
+THREADS = 25
+# What a separate process needs to build the same app on the same database and simulator.
+SHARED_CONFIG = ("TESTING", "SECRET_KEY", "TOKEN_KEYS", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET",
+                 "EXACT_REDIRECT_URI", "EXACT_BASE_URLS", "EXACT_HTTP_TIMEOUT", "DEMO", "DEFAULT_ACCOUNT",
+                 "EMBED_SECRET", "HOST_ORIGINS", "SERVICE_KEYS")
+
+
+def ask_for_tokens(config: dict, start_at: float) -> list:
+    """In a fresh process: THREADS threads ask the token API at the same moment; return (status, body) each."""
+    from app import create_app
+
+    app = create_app(config)
+    results = []
+
+    def ask():
+        client = app.test_client()
+        time.sleep(max(0.0, start_at - time.time()))
+        response = client.post("/api/v1/accounts/demo/access-token", headers=AUTH)
+        results.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=ask) for _ in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_one_refresh_for_a_hundred_concurrent_callers(app, wizard, sim):
+    app.config["SERVICE_KEYS"] = {"sync-worker": KEY}
+    assert wizard.complete("jan@bakker-installatie.nl", 101).status_code == 303
+    before = Connection.get()
+    put_in_refresh_window(sim, seconds_left=20)
+    sim.clear_calls()
+
+    config = {key: app.config[key] for key in SHARED_CONFIG}
+    start_at = time.time() + 8  # every process has imported and built its app by then
+    with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
+        batches = pool.starmap(ask_for_tokens, [(config, start_at)] * PROCESSES)
+    results = [result for batch in batches for result in batch]
+
+    assert len(results) == PROCESSES * THREADS
+    assert [status for status, _body in results] == [200] * len(results), {s for s, _b in results}
+    token_calls = [call for call in sim.calls() if call["kind"] == "token"]
+    assert len(token_calls) == 1 and token_calls[0]["status"] == 200  # one refresh, no "Old refresh token used"
+    handed_out = {body["access_token"] for _status, body in results}
+    assert handed_out == {Connection.get().access_token} and before.access_token not in handed_out
+    assert sim.get(handed_out.pop(), "current/Me").status_code == 200
+    assert Connection.get().refresh_token != before.refresh_token

@@ -1,0 +1,123 @@
+"""The JSON API for OutSmart's synchronisation workers: an account's connection and a valid access token."""
+import hmac
+import math
+import os
+import time
+from functools import wraps
+
+from flask import Blueprint
+from flask import current_app
+from flask import g
+from flask import jsonify
+from flask import request
+
+from exact.errors import ExactError
+from exact.errors import ExactUnavailable
+from exact.errors import RateLimited
+from exact.errors import ReauthorizationRequired
+from exact.hosts import COUNTRIES
+from models import Connection
+from views.exact_api import valid_token
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+def register(app, csrf):
+    """Install the API: no CSRF (no cookies, a bearer key per calling service) and no entry needed."""
+    keys = app.config.get("SERVICE_KEYS") or ""
+    if isinstance(keys, str):
+        keys = dict(item.strip().split(":", 1) for item in keys.split(",") if ":" in item)
+    app.config["SERVICE_KEYS"] = keys
+    csrf.exempt(bp)
+    app.register_blueprint(bp)
+
+
+def service_key_required(view):
+    """Admit a calling service by its bearer key from SERVICE_KEYS ("name:key,…"); answer 401 otherwise."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        offered = request.headers.get("Authorization", "")
+        scheme, _, key = offered.partition(" ")
+        for name, expected in current_app.config["SERVICE_KEYS"].items():
+            if scheme.lower() == "bearer" and key and hmac.compare_digest(key.encode(), expected.encode()):
+                g.service = name
+                return view(*args, **kwargs)
+        return problem(401, "unauthorized", "A valid service key is required: Authorization: Bearer <key>.")
+
+    return wrapper
+
+
+def problem(status: int, error: str, message: str, **extra):
+    """A JSON error every worker can read the same way."""
+    response = jsonify({"error": error, "message": message, **extra})
+    response.status_code = status
+    return response
+
+
+def describe(connection: Connection) -> dict:
+    """What a worker needs to know of a connection; never a token."""
+    return {
+        "account": connection.account,
+        "state": connection.status,
+        "country": connection.country,
+        "host": COUNTRIES[connection.country].base_url if connection.country else None,
+        "base_url": connection.base_url,
+        "administration": ({"code": connection.division, "name": connection.division_name}
+                           if connection.is_locked else None),
+        "settings": connection.settings,
+        "synchronise": connection.status == Connection.SAVED,
+    }
+
+
+@bp.get("/accounts/<account>/connection")
+@service_key_required
+def connection(account):
+    """The account's Exact Online connection: state, locked administration, host, settings."""
+    found = Connection.get_or_none(Connection.account == account)
+    if found is None:
+        return problem(404, "not_found", "This account has no Exact Online connection.")
+    return jsonify(describe(found))
+
+
+@bp.post("/accounts/<account>/access-token")
+@service_key_required
+def access_token(account):
+    """A valid access token for the account's saved connection, refreshed (once for all callers) when due."""
+    found = Connection.get_or_none(Connection.account == account)
+    if found is None or found.status != Connection.SAVED:
+        state = found.status if found else Connection.NOT_CONNECTED
+        return problem(409, "not_synchronising", "The connection is not saved and active; the admin must connect "
+                       "and save it in the Exact Online settings.", state=state)
+    try:
+        token = valid_token(found.id)
+    except ReauthorizationRequired:
+        return problem(409, "reauthorization_required", "Exact Online no longer accepts this connection; the admin "
+                       "must reconnect it in the Exact Online settings.", state=Connection.EXPIRED)
+    except RateLimited as limited:
+        return _retry_later(429, "rate_limited", "Exact Online's rate limit is reached.", limited.reset_at)
+    except ExactUnavailable:
+        return _retry_later(503, "exact_unavailable", "Exact Online is unavailable; try again later.", time.time() + 60)
+    except ExactError as error:
+        return problem(502, "exact_error", error.message("en"))
+    response = jsonify({
+        "access_token": token.access_token,
+        "token_type": "Bearer",
+        "expires_at": token.expires_at,
+        "base_url": found.base_url,
+        "division": found.division,
+    })
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """This API, described for the workers' developers."""
+    with open(os.path.join(current_app.static_folder, "openapi.json"), "rb") as spec:
+        return current_app.response_class(spec.read(), mimetype="application/json")
+
+
+def _retry_later(status: int, error: str, message: str, reset_at: float):
+    response = problem(status, error, message, reset_at=reset_at)
+    response.headers["Retry-After"] = str(max(1, math.ceil(reset_at - time.time())))
+    return response
