@@ -4,6 +4,7 @@ import datetime
 import os
 import secrets
 import threading
+from urllib.parse import urlparse
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import MultiFernet
@@ -16,6 +17,7 @@ from playhouse.db_url import connect
 
 import models
 from exact.hosts import parse_base_urls
+from views.exact_api import save_rate_limits
 from views.session import PortableSessionInterface
 
 csrf = CSRFProtect()
@@ -28,7 +30,8 @@ DEMO_SIM_PORT = 5001
 
 DEMO_HOST_PORT = 5050
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET", "EXACT_REDIRECT_URI",
-                "EXACT_BASE_URLS", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS", "APP_URL")
+                "EXACT_BASE_URLS", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS", "APP_URL",
+                "SERVICE_KEYS")
 
 
 def create_app(test_config=None):
@@ -64,7 +67,7 @@ def create_app(test_config=None):
     app.session_interface = PortableSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
-    models.db.initialize(connect(app.config["DATABASE_URL"]))
+    models.db.initialize(_connect_database(app.config["DATABASE_URL"]))
     models.configure_encryption(MultiFernet([Fernet(key) for key in app.config["TOKEN_KEYS"]]))
     models.create_tables()
 
@@ -78,6 +81,8 @@ def create_app(test_config=None):
         if not models.db.is_closed():
             models.db.close()
 
+    from views import api
+    from views import commands
     from views import embed
     from views import errors
     from views import formatting
@@ -89,10 +94,25 @@ def create_app(test_config=None):
     embed.register(app)
     for module in (integrations, login, setup):
         app.register_blueprint(module.bp)
+    api.register(app, csrf)
+    commands.register(app)
+    app.after_request(save_rate_limits)
     errors.register(app)
     formatting.register(app)
     security.register(app)
     return app
+
+
+# SQLite shared by several processes (gunicorn workers) and threads: readers never block the writer (WAL),
+# a writer waits up to 15 s for the lock instead of failing at once, and foreign keys are enforced as in PostgreSQL.
+SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": 15000, "foreign_keys": 1}
+
+
+def _connect_database(url):
+    """The database named by DATABASE_URL (peewee db_url): SQLite with SQLITE_PRAGMAS, or e.g. PostgreSQL."""
+    if urlparse(url).scheme.startswith("sqlite"):
+        return connect(url, pragmas=SQLITE_PRAGMAS, timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000)
+    return connect(url)
 
 
 def _configure_exact(app):
