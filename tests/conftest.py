@@ -1,4 +1,5 @@
-"""Shared fixtures: a real simulated Exact Online over HTTP, the app on a temp SQLite file, Chromium."""
+"""Shared fixtures: a real simulated Exact Online over HTTP, the app on a temp SQLite file (or on PostgreSQL when
+TEST_DATABASE_URL names one), Chromium."""
 import os
 import threading
 
@@ -23,11 +24,19 @@ def sim(sim_server):
     return sim_server
 
 
+# e.g. postgresql://outsmart:outsmart@127.0.0.1:5432/outsmart_test; unset: a temp SQLite file per test.
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
 @pytest.fixture
 def app(tmp_path, sim):
-    """The app on a temp SQLite file, talking to the simulator; CSRF off except where a test turns it on."""
+    """The app on empty tables, talking to the simulator; CSRF off except where a test turns it on.
+
+    SQLite: a fresh temp file per test. TEST_DATABASE_URL (PostgreSQL): the tables are dropped and created again.
+    """
     from cryptography.fernet import Fernet
 
+    import models
     from app import create_app
     from simhelpers import CLIENT_ID
     from simhelpers import CLIENT_SECRET
@@ -37,7 +46,7 @@ def app(tmp_path, sim):
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "TOKEN_KEYS": Fernet.generate_key().decode(),
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'test.sqlite'}",
+        "DATABASE_URL": TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.sqlite'}",
         "EXACT_CLIENT_ID": CLIENT_ID,
         "EXACT_CLIENT_SECRET": CLIENT_SECRET,
         "EXACT_REDIRECT_URI": REDIRECT_URI,
@@ -50,7 +59,12 @@ def app(tmp_path, sim):
         "HOST_ORIGINS": "https://app.out-smart.com,http://localhost:5050",
         "WTF_CSRF_ENABLED": False,
     })
+    if TEST_DATABASE_URL:
+        with models.db.connection_context():
+            models.db.drop_tables(models.MODELS, safe=True, cascade=True)
+            models.db.create_tables(models.MODELS)
     yield app
+    models.db.close()
 
 
 @pytest.fixture
