@@ -2,10 +2,14 @@
 import datetime
 
 from flask_babel import format_datetime
+from flask_babel import get_locale
 from flask_babel import format_decimal
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
+from exact import errors as exact_errors
 from exact.hosts import COUNTRIES
+from forms.settings import SettingsForm
 from views.account import exact_status
 from views.session import session_token
 
@@ -15,6 +19,8 @@ EVENT_LABELS = {
     "settings_changed": _l("Instellingen gewijzigd"),
     "disconnected": _l("Verbinding verbroken"),
     "authentication_expired": _l("Authenticatie verlopen"),
+    "refresh_failed": _l("Vernieuwen bij Exact Online mislukt"),
+    "reconnected": _l("Opnieuw verbonden"),
 }
 
 
@@ -23,8 +29,10 @@ def register(app):
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["timestamp"] = _timestamp
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
+    app.jinja_env.filters["exact_error_message"] = exact_error_message
+    app.jinja_env.filters["setting_label"] = _setting_label
     app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
-                                 exact_status=exact_status)
+                                 exact_status=exact_status, get_locale=get_locale)
 
 
 def _datetime(value: datetime.datetime | None) -> str:
@@ -36,3 +44,17 @@ def _datetime(value: datetime.datetime | None) -> str:
 
 def _timestamp(value: float | None) -> str:
     return "" if value is None else format_datetime(datetime.datetime.fromtimestamp(value, datetime.timezone.utc), "medium")
+
+
+def exact_error_message(name: str) -> str:
+    """An exact.errors class name, said in plain words in the user's language."""
+    error_class = getattr(exact_errors, name or "", None)
+    if not (isinstance(error_class, type) and issubclass(error_class, exact_errors.ExactError)):
+        error_class = exact_errors.ExactError
+    return error_class().message(get_locale().language)
+
+
+def _setting_label(name: str) -> str:
+    """A setting's label as the settings page shows it."""
+    field = getattr(SettingsForm, name, None)
+    return str(field.args[0]) if field is not None and field.args else name

@@ -11,7 +11,6 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from exact import errors as exact_errors
@@ -33,6 +32,7 @@ from views.account import current_account
 from views.account import current_connection
 from views.account import current_user
 from views.exact_api import client_for_token
+from views.formatting import exact_error_message
 from views.exact_api import host_for
 from views.exact_api import oauth_for
 from views.exact_api import store_token
@@ -104,7 +104,8 @@ def popup_status(attempt_id):
         response.headers["HX-Push-Url"] = "false"  # polling must not fill the history
         return response
     if attempt.outcome == "connected":
-        return redirect(url_for("login.details"), 303)
+        connection = current_connection()
+        return redirect(_after_login(connection, attempt.reason == "other_user"), 303)
     return _login_failed(_failure_message(attempt.outcome, attempt.reason), 200)
 
 
@@ -130,15 +131,18 @@ def callback():
     refusal = _reconnect_refusal(connection, attempt.country, divisions)
     if refusal:
         return _finish_page(attempt, "refused", refusal, 409)
+    # Reconnecting a saved connection as someone else is allowed (same administration), but said out loud.
+    other_user = connection.is_locked and connection.exact_user_id not in (None, me.get("UserID"))
     with db.atomic():
         _store_login(connection, attempt.country, me, divisions)
         store_token(connection, pending.get("token", token))
-        attempt.finish("connected")
-        Event.record(connection.account, "connected", attempt.user, country=attempt.country,
-                     exact_user=me.get("FullName"), administrations=len(divisions))
+        attempt.finish("connected", "other_user" if other_user else None)
+        Event.record(connection.account, "reconnected" if connection.is_locked else "connected", attempt.user,
+                     country=attempt.country, exact_user=me.get("FullName"), other_user=other_user,
+                     administrations=len(divisions))
     if attempt.mode == LoginAttempt.POPUP:
         return _popup_done(attempt, "connected", _("Verbonden met Exact Online. Dit venster sluit vanzelf."), 200)
-    return redirect(url_for("login.details"), 303)
+    return redirect(_after_login(connection, other_user), 303)
 
 
 @bp.get("/verbinding")
@@ -180,6 +184,13 @@ def disconnect_post():
     return redirect(url_for("setup.overview", notice="disconnected"), 303)
 
 
+def _after_login(connection: Connection, other_user: bool) -> str:
+    """A new connection goes on to its details (step 4); a reconnected saved one back to its settings."""
+    if connection.is_locked:
+        return url_for("setup.overview", notice="other_user" if other_user else "reconnected")
+    return url_for("login.details")
+
+
 def _take_attempt(state: str) -> LoginAttempt | None:
     """The attempt this state belongs to, claimed once: unused, under 10 minutes old, and from its own browser."""
     attempt = LoginAttempt.get_or_none(LoginAttempt.state == state) if state else None
@@ -217,9 +228,8 @@ def _failure_message(outcome: str, reason: str | None) -> str:
                  "opnieuw.")
     if outcome == "refused" and reason in REFUSALS:
         return REFUSALS[reason]()
-    error_class = getattr(exact_errors, reason or "", None)
-    if isinstance(error_class, type) and issubclass(error_class, ExactError):
-        return error_class().message(get_locale().language)
+    if reason and hasattr(exact_errors, reason):
+        return exact_error_message(reason)
     return _("Deze inlogpoging is verlopen of ongeldig. Dat gebeurt als u langer dan 10 minuten over het inloggen "
              "doet of een oude link gebruikt. Start het inloggen opnieuw.")
 
