@@ -9,7 +9,7 @@ from peewee import BooleanField
 from peewee import CharField
 from peewee import DatabaseProxy
 from peewee import DateTimeField
-from peewee import FloatField
+from peewee import DoubleField
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import Model
@@ -89,8 +89,8 @@ class Connection(BaseModel):
     consented_divisions = IntegerField(null=True)
     access_token = EncryptedField(null=True)
     refresh_token = EncryptedField(null=True)
-    token_issued_at = FloatField(null=True)
-    token_expires_at = FloatField(null=True)
+    token_issued_at = DoubleField(null=True)  # epoch seconds; FloatField is a 4-byte REAL in PostgreSQL (±64 s)
+    token_expires_at = DoubleField(null=True)
     connected_at = DateTimeField(null=True)
     draft_division = IntegerField(null=True)
     draft_settings = JSONField(null=True)

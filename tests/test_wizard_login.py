@@ -132,3 +132,13 @@ def test_tokens_are_not_readable_in_the_database(app, wizard, sim, tmp_path):
                         for row in db.execute_sql(f'SELECT t::text FROM "{model._meta.table_name}" t')).encode()
     assert b"bakker" in raw.lower()  # the dump holds the rows
     assert not any(token in raw for token in clear)
+
+
+def test_token_times_are_stored_to_the_fraction_of_a_second(app, wizard):
+    # Epoch seconds need a double: a 4-byte float (PostgreSQL's REAL) is up to 64 s off.
+    wizard.connect(JAN)
+    connection = Connection.get()
+    connection.token_issued_at, connection.token_expires_at = 1795627136.613894, 1795627736.613894
+    connection.save()
+    stored = Connection.get_by_id(connection.id)
+    assert stored.token_issued_at == 1795627136.613894 and stored.token_expires_at == 1795627736.613894
