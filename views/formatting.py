@@ -2,7 +2,6 @@
 import datetime
 
 from flask_babel import format_datetime
-from flask_babel import get_locale
 from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
