@@ -189,6 +189,20 @@ def test_an_entry_from_an_origin_matching_a_configured_pattern_is_accepted(produ
     assert stored_session(production, client)["host_origin"] == "https://acme.out-smart.com"
 
 
+def test_a_pattern_matches_bare_origins_only(production, client):
+    production.config["HOST_ORIGINS"] = ["https://*.out-smart.com"]
+    for origin in ("https://evil.example/x.out-smart.com", "https://evil.example?.out-smart.com",
+                   "https://evil.example#.out-smart.com"):
+        response = client.get(f"/embed?token={sign(production, entry(host_origin=origin))}")
+        assert response.status_code == 401, origin
+
+
+def test_a_failed_entry_ends_the_earlier_visit(production, client):
+    assert client.get(f"/embed?token={token_for(production)}").status_code == 200
+    assert client.get("/embed?token=forged").status_code == 401
+    assert client.get("/integraties").status_code == 401
+
+
 # --- refused entries -----------------------------------------------------------------------------------------------
 
 def _forged_payload(app):

@@ -1,7 +1,9 @@
 """Two OutSmart accounts side by side: nothing of account A is shown to, or changed by, account B or a visitor
 without an entry, on any route of the app."""
 import html
+import os
 import re
+import tempfile
 
 import pytest
 from cryptography.fernet import Fernet
@@ -36,9 +38,11 @@ def _routes() -> dict:
     """{path rule: {method: endpoint}} of every route but static files, from the app's own url_map."""
     from app import create_app
 
+    # Built at collection only to read its url_map; a throwaway file, as every test database is.
+    database = os.path.join(tempfile.mkdtemp(), "routes.sqlite")
     app = create_app({
         "TESTING": True, "SECRET_KEY": "routes", "EMBED_SECRET": "routes", "TOKEN_KEYS": Fernet.generate_key().decode(),
-        "DATABASE_URL": "sqlite:///:memory:", "EXACT_CLIENT_ID": "routes", "EXACT_CLIENT_SECRET": "routes",
+        "DATABASE_URL": f"sqlite:///{database}", "EXACT_CLIENT_ID": "routes", "EXACT_CLIENT_SECRET": "routes",
         "EXACT_BASE_URLS": "nl=http://127.0.0.1:9/nl", "DEMO": False,
     })
     return _route_table(app)

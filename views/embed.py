@@ -1,6 +1,7 @@
 """OutSmart's signed entry: the account, user, language and host page a visit belongs to."""
 import fnmatch
 import secrets
+from urllib.parse import urlsplit
 
 import click
 from flask import Blueprint
@@ -34,6 +35,10 @@ def make_entry_token(account: str, user: str, locale: str = "nl", host_origin: s
 
 def host_origin_allowed(origin: str) -> bool:
     """Whether `origin` is one of OutSmart's configured origins (patterns like https://*.out-smart.com allowed)."""
+    parts = urlsplit(origin)
+    # Only a bare origin may match: a pattern's * must never swallow a path like https://evil.example/x.out-smart.com.
+    if parts.scheme not in ("http", "https") or not parts.netloc or "/" in parts.netloc or origin != f"{parts.scheme}://{parts.netloc}":
+        return False
     return any(fnmatch.fnmatchcase(origin, pattern) for pattern in current_app.config["HOST_ORIGINS"])
 
 
@@ -44,9 +49,11 @@ def enter():
         entry = _serializer().loads(request.args.get("token", ""), max_age=current_app.config["EMBED_ENTRY_MAX_AGE"])
         account, user, locale, host_origin = (entry["account"], entry["user"], entry["locale"], entry["host_origin"])
     except (BadSignature, KeyError, TypeError, ValueError):
+        session.clear()  # a failed entry ends any earlier visit in this browser too
         return open_from_outsmart()
     if not (isinstance(account, str) and 0 < len(account) <= 100 and isinstance(user, str)
             and isinstance(host_origin, str) and host_origin_allowed(host_origin)):
+        session.clear()
         return open_from_outsmart()
     session.clear()
     session.update(account=account, user=user[:200], locale=locale if locale in LOCALES else "nl",
