@@ -5,11 +5,9 @@ import logging
 import secrets
 
 from flask import Blueprint
-from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
-from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
@@ -32,10 +30,10 @@ from views.account import current_account
 from views.account import current_connection
 from views.account import current_user
 from views.exact_api import client_for_token
-from views.formatting import exact_error_message
 from views.exact_api import host_for
 from views.exact_api import oauth_for
 from views.exact_api import store_token
+from views.formatting import exact_error_message
 from views.htmx import render_step
 
 bp = Blueprint("login", __name__, url_prefix="/exact")
@@ -207,7 +205,7 @@ def _same_browser(attempt: LoginAttempt) -> bool:
     if attempt.mode == LoginAttempt.POPUP:
         key = request.cookies.get(_browser_cookie(attempt), "")
         return bool(key) and attempt.browser_key is not None and hmac.compare_digest(_digest(key), attempt.browser_key)
-    return attempt.account == (session.get("account") or current_app.config.get("DEFAULT_ACCOUNT"))
+    return attempt.account == current_account()
 
 
 def _browser_cookie(attempt: LoginAttempt) -> str:

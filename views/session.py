@@ -1,6 +1,5 @@
 """A session that works inside a cross-site iframe even when the browser withholds its cookie."""
 from flask import current_app
-from flask import request
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
