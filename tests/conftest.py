@@ -1,12 +1,29 @@
 """Shared fixtures: a real simulated Exact Online over HTTP, the app on a temp SQLite file (or on PostgreSQL when
 TEST_DATABASE_URL names one), Chromium."""
 import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from simhelpers import SimServer
+
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_translations():
+    """Compile the catalogues when a .mo is missing or older than its .po: the .mo is a build product, not in git,
+    so `pytest tests` works right after `pip install` too."""
+    stale = [po for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")
+             if not po.with_suffix(".mo").exists() or po.with_suffix(".mo").stat().st_mtime < po.stat().st_mtime]
+    if stale:
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "-q", "compile", "-d", str(TRANSLATIONS)],
+                       check=True)
 
 
 @pytest.fixture(scope="session")
