@@ -5,6 +5,7 @@
   const hostOrigin = document.body.dataset.hostOrigin;
   let popup = null;
   let lastStatus = null;
+  let loginStarted = null;  // the login URL the popup was sent to: polling swaps in a new root every 2 s
 
   // --- Host contract: exact:ready, exact:resize {height}, exact:status {state, division} ---
   function toHost(message) {
@@ -38,8 +39,8 @@
 
   function followLogin(root) {
     const loginUrl = root.dataset.loginUrl;
-    if (!loginUrl || root.dataset.loginStarted) return;
-    root.dataset.loginStarted = "yes";
+    if (!loginUrl || loginStarted === loginUrl) return;
+    loginStarted = loginUrl;
     if (!popup || popup.closed) {
       document.getElementById("popup-blocked").hidden = false;
       return;
@@ -65,11 +66,24 @@
 
   document.addEventListener("htmx:afterSettle", (event) => {
     const root = document.getElementById("exact");
-    if (root && event.detail.target && event.detail.target.id === "exact") {
-      // A new step arrived: move focus to its heading so keyboard and screen-reader users know where they are.
+    const target = event.detail.target;
+    if (root && target && target.id === "exact") {
+      // A new step arrived: move focus to its heading so keyboard and screen-reader users know where they are
+      // (not when the login's polling swaps the same waiting step in again).
       const heading = root.querySelector("h1");
-      if (heading && !root.dataset.loginStatus) heading.focus();
+      const polled = event.detail.requestConfig && event.detail.requestConfig.verb === "get"
+        && root.dataset.loginStatus && event.detail.pathInfo
+        && String(event.detail.pathInfo.requestPath).startsWith(root.dataset.loginStatus);
+      if (heading && !polled) heading.focus();
       followLogin(root);
+    }
+    if (target && target.id === "administration-list") {
+      // Search results or another page: say how many, and after paging keep the keyboard in the list.
+      const count = document.getElementById("administration-count");
+      const status = document.getElementById("search-status");
+      if (count && status) status.textContent = count.textContent;
+      const source = event.detail.requestConfig && event.detail.requestConfig.elt;
+      if (count && source && source.closest && !document.body.contains(source)) count.focus();
     }
     reportStatus();
     reportSize();

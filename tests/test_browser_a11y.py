@@ -1,0 +1,194 @@
+"""WCAG 2.2 AA: axe-core on every step and state of the settings screen, in Dutch and in English."""
+import pytest
+
+from a11y import describe
+from a11y import violations
+from conftest import serve  # noqa: F401  (the fixtures come from conftest)
+from wizard_actions import WizardActions
+from wizard_actions import path_of
+
+pytestmark = pytest.mark.e2e
+
+JAN = "jan@bakker-installatie.nl"
+PIET = "piet@devries-klimaat.nl"
+ACCOUNTANT = "accountant@boekhoudkantoor-smit.nl"
+EXACT_SELECTS = ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition")
+LOCALES = {"nl": "nl-NL", "en": "en-GB"}  # English through Accept-Language, as a browser set to English sends it
+
+
+class Audit:
+    """Run axe on each state; collect every violation, so one run names them all."""
+
+    def __init__(self, language):
+        self.language = language
+        self.found = []
+        self.states = []
+
+    def __call__(self, target, state):
+        from playwright.sync_api import expect
+
+        expect(target.locator("html")).to_have_attribute("lang", self.language)
+        self.states.append(state)
+        found = violations(target)
+        if found:
+            self.found.append(describe(found, f"[{self.language}: {state}] "))
+
+    def check(self):
+        assert not self.found, "axe (WCAG 2.2 AA) found:\n" + "\n".join(self.found)
+
+
+def exact_login(page, username=JAN):
+    page.wait_for_url("**/api/oauth2/auth?**")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "demo")
+    page.locator("form button[type=submit], form input[type=submit]").first.click()
+    page.get_by_role("button", name="Toestaan").click()
+
+
+def submit(page):
+    """The step's main button (the first primary submit button)."""
+    page.locator("#exact button.button--primary[type=submit]").first.click()
+
+
+@pytest.mark.parametrize("language", ["nl", "en"])
+def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale=LOCALES[language])
+    page = context.new_page()
+    audit = Audit(language)
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    wizard = WizardActions(client, sim)
+    try:
+        page.goto(f"{live_app}/integraties")
+        audit(page, "integrations, not connected")
+        page.goto(f"{live_app}/exact")
+        audit(page, "overview, not connected")
+
+        page.goto(f"{live_app}/exact/land")
+        audit(page, "country")
+        page.locator("#exact form").evaluate("form => form.noValidate = true")  # past the browser's own check
+        submit(page)
+        expect(page.locator("#exact [role=alert]")).to_be_visible()
+        audit(page, "country, nothing chosen (422)")
+
+        # The popup login's waiting state (outside an iframe the popup is "blocked": that message shows too).
+        with app.app_context():
+            from models import LoginAttempt
+            attempt = LoginAttempt.start("demo", "nl", "tester", LoginAttempt.POPUP)
+        page.goto(f"{live_app}/exact/login/{attempt.id}/status")
+        expect(page.locator("#exact[data-login-status]")).to_be_visible()
+        audit(page, "login waiting (popup)")
+        page.goto(f"{live_app}/exact/login/no-such-attempt")
+        audit(page, "popup done (failed)")
+
+        page.goto(f"{live_app}/exact/land")
+        page.locator("input[name=country][value=nl]").check()
+        submit(page)
+        exact_login(page)
+        expect(page).to_have_url(f"{live_app}/exact/verbinding")
+        audit(page, "connection details")
+        page.goto(f"{live_app}/integraties")
+        audit(page, "integrations, connected")
+
+        page.goto(f"{live_app}/exact/administratie")
+        audit(page, "administration list")
+        page.locator("#q").press_sequentially("Bakker")
+        expect(page.locator("#administration-list")).to_contain_text("Bakker")
+        expect(page.locator("#division-101")).to_be_visible()
+        audit(page, "administration list, searched")
+        page.locator("#division-101").check()
+        submit(page)
+        expect(page.locator("#administration-preview")).to_be_visible()
+        audit(page, "administration chosen (preview)")
+
+        page.goto(f"{live_app}/exact/instellingen")
+        audit(page, "settings")
+        submit(page)
+        expect(page.locator("#exact [role=alert]")).to_be_visible()
+        audit(page, "settings with errors (422)")
+        for field in EXACT_SELECTS:
+            page.select_option(f"#{field}", index=1)
+        submit(page)
+        expect(page).to_have_url(f"{live_app}/exact/controle")
+        audit(page, "check")
+        submit(page)
+        expect(page.locator("#confirm-errors")).to_be_visible()
+        audit(page, "check, not confirmed (422)")
+        page.locator("#confirm").check()
+        page.locator("#exact input[name=country]").evaluate("input => input.value = 'be'")
+        submit(page)
+        expect(page.locator("#check-country.failed")).to_be_visible()
+        audit(page, "check, country mismatch (422)")
+
+        # Piet lacks the right to create sales invoices.
+        assert wizard.connect(PIET).status_code == 303
+        assert wizard.choose(111).status_code == 303
+        assert wizard.configure().status_code == 303
+        page.goto(f"{live_app}/exact/controle")
+        page.locator("#confirm").check()
+        submit(page)
+        expect(page.locator("#check-rights.failed")).to_be_visible()
+        audit(page, "check, missing rights (422)")
+        assert wizard.configure(document_type="sales_order").status_code == 303
+        page.goto(f"{live_app}/exact/controle")
+        page.locator("#confirm").check()
+        submit(page)
+        expect(page).to_have_url(f"{live_app}/exact?notice=saved")
+        page.locator("details.history summary").click()
+        audit(page, "saved overview (locked, health, history open)")
+        page.goto(f"{live_app}/integraties")
+        audit(page, "integrations, saved")
+        page.goto(f"{live_app}/exact/instellingen")
+        audit(page, "settings of the saved connection")
+        submit(page)
+        expect(page).to_have_url(f"{live_app}/exact?notice=settings_saved")
+        audit(page, "settings saved notice")
+
+        page.goto(f"{live_app}/exact/verbreken")
+        audit(page, "disconnect confirmation")
+
+        # Exact stops accepting the tokens: an action ends on the error page, the overview shows the banner.
+        sim.fault("*", "401")
+        page.goto(f"{live_app}/exact/instellingen")
+        page.locator("form.inline button[type=submit]").click()
+        expect(page.locator("#exact [role=alert]")).to_be_visible()
+        audit(page, "error page (Exact refused)")
+        page.goto(f"{live_app}/exact")
+        expect(page.locator("#exact")).to_have_attribute("data-exact-state", "expired")
+        audit(page, "overview, expired")
+        page.goto(f"{live_app}/integraties")
+        audit(page, "integrations, expired")
+
+        page.goto(f"{live_app}/exact/verbreken")
+        submit_danger = page.locator("#exact button.button--danger")
+        submit_danger.click()
+        expect(page.locator("#exact")).to_have_attribute("data-exact-state", "disconnected")
+        audit(page, "overview, disconnected")
+        page.goto(f"{live_app}/integraties")
+        audit(page, "integrations, disconnected")
+
+        page.goto(f"{live_app}/no-such-page")
+        audit(page, "not found")
+
+        # The accountant with 250 administrations: paging.
+        assert wizard.connect(ACCOUNTANT).status_code == 303
+        page.goto(f"{live_app}/exact/administratie?page=2")
+        expect(page.locator(".pager")).to_be_visible()
+        audit(page, "administration list, page 2 of many")
+
+        app.config["DEMO"] = True
+        page.goto(f"{live_app}/integraties")
+        expect(page.locator(".demo-banner")).to_be_visible()
+        audit(page, "demo banner")
+        app.config["DEMO"] = False
+
+        app.config["DEFAULT_ACCOUNT"] = None
+        stranger = browser.new_context(locale=LOCALES[language]).new_page()
+        stranger.goto(f"{live_app}/exact")
+        audit(stranger, "open from OutSmart (401)")
+        stranger.context.close()
+    finally:
+        context.close()
+    audit.check()
