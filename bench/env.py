@@ -1,0 +1,155 @@
+"""The benchmark's world: the simulator over HTTP, the app on a temp SQLite file, statistics."""
+import os
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.path.join(ROOT, "tests")
+for path in (ROOT, TESTS):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+from simhelpers import CLIENT_ID  # noqa: E402
+from simhelpers import CLIENT_SECRET  # noqa: E402
+from simhelpers import JAN  # noqa: E402
+from simhelpers import REDIRECT_URI  # noqa: E402
+from simhelpers import SimServer  # noqa: E402
+from wizard_actions import DEFAULT_SETTINGS  # noqa: E402
+from wizard_actions import EXACT_SELECTS  # noqa: E402
+from wizard_actions import HTMX  # noqa: E402
+from wizard_actions import WizardActions  # noqa: E402
+from wizard_actions import form_options  # noqa: E402
+from wizard_actions import path_of  # noqa: E402
+
+SECRET_KEY = "bench-secret"
+EMBED_SECRET = "bench-embed-secret"
+SERVICE_KEY = "bench-service-key"
+# A fixed Fernet key (32 url-safe base64 bytes), so a gunicorn process can read tokens the benchmark stored.
+TOKEN_KEY = "YmVuY2gtdG9rZW4ta2V5LTMyLWJ5dGVzLWxvbmchISE="
+HOST_ORIGIN = "https://app.out-smart.com"
+
+
+def app_config(db_path: str, sim: SimServer) -> dict:
+    """The app's configuration for the benchmark (what tests/conftest.py uses, CSRF off for the test client)."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": SECRET_KEY,
+        "TOKEN_KEYS": TOKEN_KEY,
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "EXACT_CLIENT_ID": CLIENT_ID,
+        "EXACT_CLIENT_SECRET": CLIENT_SECRET,
+        "EXACT_REDIRECT_URI": REDIRECT_URI,
+        "EXACT_BASE_URLS": sim.base_urls_setting,
+        "EXACT_HTTP_TIMEOUT": 10,
+        "EXACT_WAIT_FOR_MINUTE_RESET": 0,
+        "DEMO": False,
+        "DEFAULT_ACCOUNT": "demo",
+        "EMBED_SECRET": EMBED_SECRET,
+        "HOST_ORIGINS": HOST_ORIGIN,
+        "SERVICE_KEYS": f"bench:{SERVICE_KEY}",
+        "WTF_CSRF_ENABLED": False,
+    }
+
+
+def server_env(db_path: str, sim: SimServer) -> dict:
+    """The same configuration as environment variables, for gunicorn (app.py ENV_SETTINGS)."""
+    return {
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "EXACT_CLIENT_ID": CLIENT_ID,
+        "EXACT_CLIENT_SECRET": CLIENT_SECRET,
+        "EXACT_REDIRECT_URI": REDIRECT_URI,
+        "EXACT_BASE_URLS": sim.base_urls_setting,
+        "TOKEN_KEYS": TOKEN_KEY,
+        "SECRET_KEY": SECRET_KEY,
+        "EMBED_SECRET": EMBED_SECRET,
+        "DEFAULT_ACCOUNT": "demo",
+        "HOST_ORIGINS": HOST_ORIGIN,
+        "SERVICE_KEYS": f"bench:{SERVICE_KEY}",
+    }
+
+
+def create(db_path: str, sim: SimServer):
+    """The app on a fresh SQLite file."""
+    from app import create_app
+
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(db_path + suffix):
+            os.remove(db_path + suffix)
+    return create_app(app_config(db_path, sim))
+
+
+def session_header(app, account: str) -> dict:
+    """The X-Session header of an embedded visit for `account` (what OutSmart's signed entry leaves behind)."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    value = serializer.dumps({"account": account, "user": "bench", "locale": "nl", "host_origin": HOST_ORIGIN,
+                              "embedded": True, "visit": "bench"})
+    return {"X-Session": value}
+
+
+def client_for_account(app, account: str | None):
+    """A test client whose every request belongs to `account` (None: the default account)."""
+    client = app.test_client()
+    if account:
+        client.environ_base["HTTP_X_SESSION"] = session_header(app, account)["X-Session"]
+    return client
+
+
+def settings_data(wizard: WizardActions) -> dict:
+    """A valid settings form: the defaults plus the first Exact choice of every select."""
+    options = wizard.settings_choices()
+    data = dict(DEFAULT_SETTINGS)
+    for name in EXACT_SELECTS:
+        data[name] = options[name][0]
+    return data
+
+
+def unlimited(sim: SimServer) -> None:
+    """Lift the simulator's rate limits: the timing sections repeat calls far beyond a real admin's."""
+    sim.settings(minutely_limit=10**9, daily_limit=10**9)
+
+
+def timed(call, n: int, warmup: int = 5, before=None) -> list[float]:
+    """Per-call wall times in seconds of `call()` (each preceded by an untimed `before()`)."""
+    for _ in range(warmup):
+        if before:
+            before()
+        call()
+    samples = []
+    for _ in range(n):
+        if before:
+            before()
+        start = time.perf_counter()
+        call()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def summary(samples: list[float]) -> dict:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return {"n": len(samples), "median_ms": statistics.median(samples) * 1000, "p99_ms": p99 * 1000}
+
+
+@contextmanager
+def exact_timer():
+    """Time spent in HTTP calls to Exact (the simulator) from this process, and how many: patches requests."""
+    import requests
+
+    original = requests.Session.send
+    spent = {"seconds": 0.0, "calls": 0}
+
+    def send(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent["seconds"] += time.perf_counter() - start
+            spent["calls"] += 1
+
+    requests.Session.send = send
+    try:
+        yield spent
+    finally:
+        requests.Session.send = original

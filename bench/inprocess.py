@@ -1,0 +1,252 @@
+"""Sections measured in-process with the Flask test client: server cost, bytes, Exact calls, scale."""
+import gzip
+import re
+import time
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+from urllib.parse import urlsplit
+
+from bench import env
+from bench.bare_app import create_bare_app
+
+STEP_GETS = ["/integraties", "/exact/land", "/exact/verbinding", "/exact/administratie", "/exact/instellingen",
+             "/exact/controle"]
+
+
+def _expect(response, *statuses):
+    if response.status_code not in statuses:
+        raise AssertionError(f"{response.request.method} {response.request.path} answered {response.status_code}: "
+                             f"{response.get_data(as_text=True)[:300]}")
+    return response
+
+
+def connect(client, sim, username, country="nl"):
+    """Steps 2–4 for a client's account; returns the callback response (303)."""
+    wizard = env.WizardActions(client, sim)
+    return _expect(wizard.connect(username, country), 303)
+
+
+def to_draft(client, sim, code=101) -> dict:
+    """Log in as Jan, choose `code`, post valid settings: the state of step 7 before Opslaan. Returns the form."""
+    wizard = env.WizardActions(client, sim)
+    connect(client, sim, env.JAN)
+    _expect(wizard.choose(code), 303)
+    _expect(client.get("/exact/administratie"), 200)  # the preview: counts read once, cached
+    data = env.settings_data(wizard)
+    _expect(client.post("/exact/instellingen", data=data), 303)
+    return data
+
+
+# 4. Exact calls ------------------------------------------------------------------------------------------------
+
+def exact_calls(app, sim) -> dict:
+    """A complete setup as a browser does it (every redirect followed), and reopening the saved settings."""
+    client = env.client_for_account(app, "bench-calls")
+    wizard = env.WizardActions(client, sim)
+    sim.clear_calls()
+    _expect(client.get("/integraties"), 200)
+    _expect(client.get("/exact/land"), 200)
+    callback = sim.login(wizard.start_login("nl"), env.JAN)
+    _expect(client.get(env.path_of(callback), follow_redirects=True), 200)  # → /exact/verbinding
+    _expect(client.get("/exact/administratie"), 200)
+    _expect(client.post("/exact/administratie", data={"division": 101}, follow_redirects=True), 200)
+    data = env.settings_data(wizard)  # GET /exact/instellingen
+    _expect(client.post("/exact/instellingen", data=data, follow_redirects=True), 200)  # → /exact/controle
+    _expect(client.post("/exact/controle", data={"confirm": "y"}, follow_redirects=True), 200)  # → /exact
+    setup = sim.calls()
+    sim.clear_calls()
+    _expect(client.get("/exact"), 200)
+    _expect(client.get("/exact/instellingen"), 200)
+    reopen = sim.calls()
+    return {"setup": _describe_calls(setup), "reopen": _describe_calls(reopen)}
+
+
+def _describe_calls(calls: list) -> dict:
+    """The app's calls to Exact (token and REST; the browser's login and consent pages are not the app's)."""
+    calls = [call for call in calls if call["kind"] in ("token", "rest")]
+    by_endpoint = {}
+    for call in calls:
+        name = call["endpoint"] or call["kind"]
+        if call["kind"] == "token":
+            name = f"token ({call['grant_type']})"
+        by_endpoint[name] = by_endpoint.get(name, 0) + 1
+    return {"total": len(calls), "by_endpoint": by_endpoint,
+            "refreshes": sum(1 for c in calls if c["kind"] == "token" and c["grant_type"] == "refresh_token"),
+            "status_429": sum(1 for c in calls if c["status"] == 429)}
+
+
+# 1. Server cost ------------------------------------------------------------------------------------------------
+
+def server_cost(app, sim, n: int) -> dict:
+    """Median and p99 per request of each step's GET and POST, and of a bare Flask route (the baseline)."""
+    bare = create_bare_app().test_client()
+    baseline = env.summary(env.timed(lambda: bare.get("/bare"), n * 5, warmup=50))
+    client = app.test_client()  # the default account ("demo")
+    data = to_draft(client, sim)
+    rows = {}
+
+    def get(path, status=200):
+        return lambda: _expect(client.get(path), status)
+
+    for path in STEP_GETS:
+        rows[f"GET {path}"] = env.summary(env.timed(get(path), n))
+    posts = {
+        "POST /exact/land": (lambda: _expect(client.post("/exact/land", data={"country": "nl"}), 303), None),
+        "POST /exact/administratie": (
+            lambda: _expect(client.post("/exact/administratie", data={"division": 101}), 303), None),
+        "POST /exact/instellingen": (lambda: _expect(client.post("/exact/instellingen", data=data), 303), None),
+        "POST /exact/controle (save)": (
+            lambda: _expect(client.post("/exact/controle", data={"confirm": "y"}), 303),
+            lambda: _unsave(app, data)),
+    }
+    for name, (call, before) in posts.items():
+        rows[name] = _with_exact_share(call, before, n if before is None else max(10, n // 4))
+    # Now saved (the last save stood): the overview, and a settings change on a saved connection (rights again).
+    rows["GET /exact (saved)"] = env.summary(env.timed(get("/exact"), n))
+    rows["POST /exact/instellingen (saved)"] = _with_exact_share(
+        lambda: _expect(client.post("/exact/instellingen", data=data), 303), None, max(10, n // 4))
+    for row in rows.values():
+        row["ratio_median"] = row["median_ms"] / baseline["median_ms"]
+    return {"baseline": baseline, "steps": rows}
+
+
+def _with_exact_share(call, before, n) -> dict:
+    with env.exact_timer() as spent:
+        started = time.perf_counter()
+        samples = env.timed(call, n, warmup=3, before=before)
+        # before() makes no Exact calls; the share is of the timed and warm-up calls together.
+        total = time.perf_counter() - started
+    row = env.summary(samples)
+    row["exact_calls_per_request"] = spent["calls"] / (n + 3)
+    row["exact_share"] = min(1.0, spent["seconds"] / total) if spent["calls"] else 0.0
+    return row
+
+
+def _unsave(app, data):
+    """Put the default account back at step 7 (connected, administration chosen, settings kept), untimed."""
+    from models import Connection
+
+    Connection.update(status=Connection.CONNECTED, division=None, division_name=None, settings=None, saved_at=None,
+                      draft_division=101, draft_settings=_settings_of(app, data)).where(
+        Connection.account == "demo").execute()
+
+
+_SETTINGS = {}
+
+
+def _settings_of(app, data):
+    if "value" not in _SETTINGS:
+        from models import Connection
+        from models import db
+
+        with db.connection_context():
+            _SETTINGS["value"] = Connection.get(Connection.account == "demo").draft_settings
+    return _SETTINGS["value"]
+
+
+# 3. Bytes on the wire --------------------------------------------------------------------------------------------
+
+class _Assets(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and attrs.get("href") and any(
+                rel in (attrs.get("rel") or "").split() for rel in ("stylesheet", "icon", "preload", "modulepreload")):
+            self.urls.append(attrs["href"])
+        elif tag in ("script", "img", "iframe") and attrs.get("src"):
+            self.urls.append(attrs["src"])
+
+
+ORIGIN = "http://localhost"
+
+
+def _gz(body: bytes) -> int:
+    return len(gzip.compress(body, 6))
+
+
+def page_weight(client, path: str) -> dict:
+    """The full page and everything it loads (CSS url()s too): gzip bytes summed, requests, third-party URLs."""
+    page = _expect(client.get(path), 200)
+    parser = _Assets()
+    parser.feed(page.get_data(as_text=True))
+    seen, third_party, files = set(), [], {path: _gz(page.data)}
+    queue = [urljoin(ORIGIN + path, url) for url in parser.urls]
+    while queue:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        parts = urlsplit(url)
+        if f"{parts.scheme}://{parts.netloc}" != ORIGIN:
+            third_party.append(url)
+            continue
+        asset = _expect(client.get(parts.path + (f"?{parts.query}" if parts.query else "")), 200)
+        files[parts.path] = _gz(asset.data)
+        if parts.path.endswith(".css"):
+            for ref in re.findall(r"url\(\s*['\"]?([^'\")]+)", asset.get_data(as_text=True)) + re.findall(
+                    r"@import\s+['\"]([^'\"]+)", asset.get_data(as_text=True)):
+                if not ref.startswith("data:"):
+                    queue.append(urljoin(url, ref))
+    return {"gzip_bytes": sum(files.values()), "files": files, "requests": len(files) + len(third_party),
+            "third_party": third_party}
+
+
+def bytes_on_wire(app, sim) -> dict:
+    """First paint of the wizard and each step's htmx fragment, gzip-compressed, for the default account."""
+    client = app.test_client()
+    result = {"first_paint": page_weight(client, "/integraties"), "pages": {}, "fragments": {}}
+    for path in STEP_GETS[1:] + ["/exact"]:
+        state_ok = client.get(path)
+        if state_ok.status_code != 200:
+            continue
+        result["pages"][path] = page_weight(client, path)["gzip_bytes"]
+    for path in STEP_GETS + ["/exact"]:
+        fragment = client.get(path, headers=env.HTMX)
+        if fragment.status_code == 200:
+            result["fragments"][path] = {"gzip_bytes": _gz(fragment.data), "raw_bytes": len(fragment.data)}
+    return result
+
+
+# 5. Scale ------------------------------------------------------------------------------------------------------
+
+def administration_scale(app, sim, sizes, n: int) -> dict:
+    """GET /exact/administratie and a search, for users with 10, 250 and 2,500 administrations."""
+    result = {}
+    for size in sizes:
+        username = f"schaal{size}-{int(time.time() * 1000)}@bench.example"
+        sim.seed_user(username, size)
+        client = env.client_for_account(app, f"bench-scale-{size}-{username}")
+        connect(client, sim, username)
+        page = env.summary(env.timed(lambda: _expect(client.get("/exact/administratie"), 200), n))
+        search = env.summary(env.timed(
+            lambda: _expect(client.get("/exact/administratie/lijst?q=Installatie", headers=env.HTMX), 200), n))
+        result[size] = {"page": page, "search": search}
+    return result
+
+
+def token_api_scale(db_path, sim, sizes, n: int) -> dict:
+    """POST /api/v1/accounts/demo/access-token with 1, 100 and 10,000 connection rows (one with real tokens)."""
+    from models import Connection
+    from models import db
+
+    app = env.create(db_path, sim)
+    client = app.test_client()
+    to_draft(client, sim)
+    _expect(client.post("/exact/controle", data={"confirm": "y"}), 303)
+    headers = {"Authorization": f"Bearer {env.SERVICE_KEY}"}
+    call = lambda: _expect(client.post("/api/v1/accounts/demo/access-token", headers=headers), 200)  # noqa: E731
+    result = {}
+    for size in sizes:
+        with db.connection_context():
+            have = Connection.select().count()
+            rows = [dict(account=f"filler-{i:06d}", status=Connection.SAVED, country="nl", division=100000 + i,
+                         division_name=f"Filler {i}", settings={"import_relations": True})
+                    for i in range(have, size)]
+            with db.atomic():
+                for batch in range(0, len(rows), 500):
+                    Connection.insert_many(rows[batch:batch + 500]).execute()
+        result[size] = env.summary(env.timed(call, n))
+    return result
