@@ -69,7 +69,7 @@ class RateLimited(ExactError):
         "daily": {
             "nl": "Het maximum aantal verzoeken per dag aan Exact Online is voor deze administratie bereikt. "
                   "Probeer het morgen opnieuw.",
-            "en": "The daily maximum number of requests to Exact Online has been reached for this company. "
+            "en": "The daily maximum number of requests to Exact Online has been reached for this administration. "
                   "Please try again tomorrow.",
         },
     }
@@ -90,8 +90,8 @@ class NoDivisionAccess(ExactError):
         "nl": "U hebt geen toegang tot administratie {division} in Exact Online, of deze administratie is niet "
               "aangevinkt toen u toestemming gaf. Kies een andere administratie, of klik op 'Verbind opnieuw' "
               "en vink deze administratie aan.",
-        "en": "You have no access to company {division} in Exact Online, or it was not ticked when you gave "
-              "permission. Choose another company, or click 'Reconnect' and tick this company.",
+        "en": "You have no access to administration {division} in Exact Online, or it was not ticked when you "
+              "gave permission. Choose another administration, or click 'Reconnect' and tick this administration.",
     }
 
     def __init__(self, division: int, detail: str = ""):

@@ -91,7 +91,7 @@ def english_wizard(english, sim):
     return WizardActions(english, sim)
 
 
-# --- the catalogue ---------------------------------------------------------------------------------------------------
+# --- the catalogue -------------------------------------------------------------------------------------------------
 
 def test_every_text_in_the_code_has_an_english_translation(tmp_path):
     """Extract as the README says; every msgid must be in the English catalogue, translated, not fuzzy."""
@@ -128,7 +128,7 @@ def test_the_agreed_terms():
     assert "'Reconnect'" in ReauthorizationRequired().message("en")
 
 
-# --- the whole setup in English ----------------------------------------------------------------------------------------
+# --- the whole setup in English ------------------------------------------------------------------------------------
 
 def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     client, wizard = english, english_wizard
@@ -218,7 +218,7 @@ def test_without_an_entry_the_refusal_speaks_the_browsers_language(app, client):
     assert '<html lang="nl">' in dutch and "Open deze pagina vanuit OutSmart" in dutch
 
 
-# --- errors ----------------------------------------------------------------------------------------------------------
+# --- errors --------------------------------------------------------------------------------------------------------
 
 def test_a_validation_error_is_english_and_next_to_its_field(english):
     response = english.post("/exact/land", data={}, headers=HTMX)
@@ -252,7 +252,7 @@ def test_an_exact_error_during_the_login_is_said_in_english(english, english_wiz
     assert ExactUnavailable().message("nl") not in page
 
 
-# --- dates, times and numbers ----------------------------------------------------------------------------------------
+# --- dates, times and numbers --------------------------------------------------------------------------------------
 
 NOON = datetime.datetime(2026, 3, 5, 11, 30)  # UTC; 12:30 in Amsterdam
 
