@@ -192,3 +192,24 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
     finally:
         context.close()
     audit.check()
+
+
+def test_bezig_shows_and_is_announced_while_exact_is_slow(page, app, live_app, sim):
+    """A slow Exact: the button's "Bezig…" appears inside a status region that was already on the page."""
+    from playwright.sync_api import expect
+
+    from wizard_actions import WizardActions
+
+    wizard = WizardActions(app.test_client(), sim)
+    assert wizard.connect(JAN).status_code == 303
+    assert wizard.choose(101).status_code == 303
+    page.goto(f"{live_app}/exact/instellingen")
+    refresh = page.locator("form.inline")
+    region = refresh.locator(".busy-region[role=status]")
+    expect(region.locator(".busy")).to_be_hidden()
+    sim.settings(fault_timeout_seconds=1.5)
+    sim.fault("financial/Journals", "timeout")
+    refresh.locator("button[type=submit]").click()
+    expect(region.locator(".busy")).to_be_visible()
+    expect(refresh.locator("button[type=submit]")).to_be_disabled()
+    expect(page.locator("#exact h1")).to_be_focused(timeout=10000)
