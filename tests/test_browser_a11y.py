@@ -213,3 +213,25 @@ def test_bezig_shows_and_is_announced_while_exact_is_slow(page, app, live_app, s
     expect(region.locator(".busy")).to_be_visible()
     expect(refresh.locator("button[type=submit]")).to_be_disabled()
     expect(page.locator("#exact h1")).to_be_focused(timeout=10000)
+
+
+def test_outsmart_entry_in_english_passes_axe(browser, app, live_app):
+    """OutSmart's signed entry with locale en: the embedded variant (no breadcrumb of our own) in a narrow frame."""
+    from playwright.sync_api import expect
+
+    from views.embed import make_entry_token
+
+    with app.app_context():
+        token = make_entry_token("acme", "anna@acme.example", "en", "https://app.out-smart.com")
+    context = browser.new_context(viewport={"width": 360, "height": 800}, locale="nl-NL")
+    page = context.new_page()
+    audit = Audit("en")
+    try:
+        page.goto(f"{live_app}/embed?token={token}")
+        expect(page.locator("#exact")).to_be_visible()
+        audit(page, "entry (integrations)")
+        page.goto(f"{live_app}/exact/land")
+        audit(page, "country")
+    finally:
+        context.close()
+    audit.check()
