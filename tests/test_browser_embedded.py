@@ -164,3 +164,19 @@ def test_cancelling_at_exact_says_not_connected(context, host):
     login_in_popup(opened.value, cancel=True)
     expect(frame.locator("#exact .alert")).to_contain_text("geen toegang gegeven", timeout=10000)
     expect(page.locator("#host-status")).to_have_text("Niet verbonden")
+
+
+def test_a_slow_login_in_the_popup_is_left_alone_while_the_iframe_polls(context, host):
+    from playwright.sync_api import expect
+
+    page, frame = open_host(context, host)
+    with page.expect_popup() as opened:
+        frame.get_by_role("button", name="Naar inlogpagina").click()
+    popup = opened.value
+    popup.wait_for_url("**/nl/api/oauth2/auth?**")
+    popup.fill("input[name=username]", JAN)
+    page.wait_for_timeout(4500)  # the iframe polls every 2 s; each poll swaps in the waiting step again
+    assert "/api/oauth2/auth" in popup.url and popup.input_value("input[name=username]") == JAN
+    expect(frame.locator("#exact h1")).not_to_be_focused()  # polling does not pull the focus back either
+    login_in_popup(popup)
+    expect(frame.locator("#connection-facts")).to_contain_text("Jan Bakker", timeout=10000)

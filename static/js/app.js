@@ -68,13 +68,11 @@
     const root = document.getElementById("exact");
     const target = event.detail.target;
     if (root && target && target.id === "exact") {
-      // A new step arrived: move focus to its heading so keyboard and screen-reader users know where they are
-      // (not when the login's polling swaps the same waiting step in again).
+      // A new step arrived: move focus to its heading so keyboard and screen-reader users know where they are.
+      // Not on the login's waiting step: polling swaps it in every 2 s and htmx would give the focus back to the
+      // heading (same id) each time, announcing it again; the login happens in the popup anyway.
       const heading = root.querySelector("h1");
-      const polled = event.detail.requestConfig && event.detail.requestConfig.verb === "get"
-        && root.dataset.loginStatus && event.detail.pathInfo
-        && String(event.detail.pathInfo.requestPath).startsWith(root.dataset.loginStatus);
-      if (heading && !polled) heading.focus();
+      if (heading && !root.dataset.loginStatus) heading.focus();
       followLogin(root);
     }
     if (target && target.id === "administration-list") {
