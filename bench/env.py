@@ -126,6 +126,25 @@ def timed(call, n: int, warmup: int = 5, before=None) -> list[float]:
     return samples
 
 
+def timed_against(call, baseline, n: int, warmup: int = 5, before=None) -> tuple[list[float], list[float]]:
+    """Like timed(), alternating each call with a call of `baseline`: both see the same moment of a noisy machine."""
+    for _ in range(warmup):
+        baseline()
+    samples, base = [], []
+    for index in range(warmup + n):
+        start = time.perf_counter()
+        baseline()
+        if index >= warmup:
+            base.append(time.perf_counter() - start)
+        if before:
+            before()
+        start = time.perf_counter()
+        call()
+        if index >= warmup:
+            samples.append(time.perf_counter() - start)
+    return samples, base
+
+
 def summary(samples: list[float]) -> dict:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]

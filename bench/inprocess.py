@@ -78,9 +78,10 @@ def _describe_calls(calls: list) -> dict:
 # 1. Server cost ------------------------------------------------------------------------------------------------
 
 def server_cost(app, sim, n: int) -> dict:
-    """Median and p99 per request of each step's GET and POST, and of a bare Flask route (the baseline)."""
+    """Median and p99 per request of each step's GET and POST, each against a bare Flask route timed alternately."""
     bare = create_bare_app().test_client()
-    baseline = env.summary(env.timed(lambda: bare.get("/bare"), n * 5, warmup=50))
+    bare_call = lambda: bare.get("/bare")  # noqa: E731
+    baseline = env.summary(env.timed(bare_call, n * 5, warmup=50))
     client = app.test_client()  # the default account ("demo")
     data = to_draft(client, sim)
     rows = {}
@@ -88,8 +89,15 @@ def server_cost(app, sim, n: int) -> dict:
     def get(path, status=200):
         return lambda: _expect(client.get(path), status)
 
+    def measure(call, count, before=None):
+        samples, base = env.timed_against(call, bare_call, count, before=before)
+        row = env.summary(samples)
+        row["baseline_median_ms"] = env.summary(base)["median_ms"]
+        row["ratio_median"] = row["median_ms"] / row["baseline_median_ms"]
+        return row
+
     for path in STEP_GETS:
-        rows[f"GET {path}"] = env.summary(env.timed(get(path), n))
+        rows[f"GET {path}"] = measure(get(path), n)
     posts = {
         "POST /exact/land": (lambda: _expect(client.post("/exact/land", data={"country": "nl"}), 303), None),
         "POST /exact/administratie": (
@@ -100,25 +108,28 @@ def server_cost(app, sim, n: int) -> dict:
             lambda: _unsave(app, data)),
     }
     for name, (call, before) in posts.items():
-        rows[name] = _with_exact_share(call, before, n if before is None else max(10, n // 4))
+        rows[name] = _with_exact_share(measure, call, before, n if before is None else max(10, n // 4))
     # Now saved (the last save stood): the overview, and a settings change on a saved connection (rights again).
-    rows["GET /exact (saved)"] = env.summary(env.timed(get("/exact"), n))
+    rows["GET /exact (saved)"] = measure(get("/exact"), n)
     rows["POST /exact/instellingen (saved)"] = _with_exact_share(
-        lambda: _expect(client.post("/exact/instellingen", data=data), 303), None, max(10, n // 4))
-    for row in rows.values():
-        row["ratio_median"] = row["median_ms"] / baseline["median_ms"]
+        measure, lambda: _expect(client.post("/exact/instellingen", data=data), 303), None, max(10, n // 4))
     return {"baseline": baseline, "steps": rows}
 
 
-def _with_exact_share(call, before, n) -> dict:
+def _with_exact_share(measure, call, before, n) -> dict:
+    """measure() the call, and how much of its time went to Exact round trips (requests timed in-process)."""
+    spent_app = {"seconds": 0.0}
+
+    def timed_call():
+        start = time.perf_counter()
+        call()
+        spent_app["seconds"] += time.perf_counter() - start
+
     with env.exact_timer() as spent:
-        started = time.perf_counter()
-        samples = env.timed(call, n, warmup=3, before=before)
-        # before() makes no Exact calls; the share is of the timed and warm-up calls together.
-        total = time.perf_counter() - started
-    row = env.summary(samples)
-    row["exact_calls_per_request"] = spent["calls"] / (n + 3)
-    row["exact_share"] = min(1.0, spent["seconds"] / total) if spent["calls"] else 0.0
+        row = measure(timed_call, n, before)
+    calls = n + 5  # timed_against's warm-up calls too
+    row["exact_calls_per_request"] = spent["calls"] / calls
+    row["exact_share"] = min(1.0, spent["seconds"] / spent_app["seconds"]) if spent["calls"] else 0.0
     return row
 
 
@@ -220,15 +231,23 @@ def administration_scale(app, sim, sizes, n: int) -> dict:
         sim.seed_user(username, size)
         client = env.client_for_account(app, f"bench-scale-{size}-{username}")
         connect(client, sim, username)
-        page = env.summary(env.timed(lambda: _expect(client.get("/exact/administratie"), 200), n))
+        page = env.summary(env.timed(lambda: _expect(client.get("/exact/administratie"), 200), n, warmup=20))
         search = env.summary(env.timed(
-            lambda: _expect(client.get("/exact/administratie/lijst?q=Installatie", headers=env.HTMX), 200), n))
+            lambda: _expect(client.get("/exact/administratie/lijst?q=Installatie", headers=env.HTMX), 200), n,
+            warmup=20))
         result[size] = {"page": page, "search": search}
     return result
 
 
 def token_api_scale(db_path, sim, sizes, n: int) -> dict:
-    """POST /api/v1/accounts/demo/access-token with 1, 100 and 10,000 connection rows (one with real tokens)."""
+    """POST /api/v1/accounts/demo/access-token with 1, 100 and 10,000 connection rows (one with real tokens).
+
+    One SQLite file per size, copies of one with the saved connection plus filler rows; the sizes are timed in
+    alternating rounds, so each sees the same moments of a shared machine.
+    """
+    import shutil
+
+    from app import _connect_database
     from models import Connection
     from models import db
 
@@ -236,10 +255,13 @@ def token_api_scale(db_path, sim, sizes, n: int) -> dict:
     client = app.test_client()
     to_draft(client, sim)
     _expect(client.post("/exact/controle", data={"confirm": "y"}), 303)
-    headers = {"Authorization": f"Bearer {env.SERVICE_KEY}"}
-    call = lambda: _expect(client.post("/api/v1/accounts/demo/access-token", headers=headers), 200)  # noqa: E731
-    result = {}
+    db.close()
+    databases = {}
     for size in sizes:
+        path = f"{db_path}.{size}"
+        shutil.copyfile(db_path, path)
+        databases[size] = _connect_database(f"sqlite:///{path}")
+        db.initialize(databases[size])
         with db.connection_context():
             have = Connection.select().count()
             rows = [dict(account=f"filler-{i:06d}", status=Connection.SAVED, country="nl", division=100000 + i,
@@ -248,5 +270,15 @@ def token_api_scale(db_path, sim, sizes, n: int) -> dict:
             with db.atomic():
                 for batch in range(0, len(rows), 500):
                     Connection.insert_many(rows[batch:batch + 500]).execute()
-        result[size] = env.summary(env.timed(call, n))
-    return result
+    headers = {"Authorization": f"Bearer {env.SERVICE_KEY}"}
+    call = lambda: _expect(client.post("/api/v1/accounts/demo/access-token", headers=headers), 200)  # noqa: E731
+    samples = {size: [] for size in sizes}
+    rounds = 5
+    for round_ in range(rounds):
+        for size in sizes:
+            db.close()
+            db.initialize(databases[size])
+            samples[size] += env.timed(call, max(4, n // rounds), warmup=10 if round_ == 0 else 2)
+    for database in databases.values():
+        database.close()
+    return {size: env.summary(values) for size, values in samples.items()}
