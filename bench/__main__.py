@@ -60,7 +60,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="fewer samples, ~3 s per load target (< 2 minutes)")
     parser.add_argument("--out", default=os.path.join(RESULTS, "latest.json"))
     args = parser.parse_args(argv)
-    n = 40 if args.quick else 300
+    n = 30 if args.quick else 300
     seconds = 3.0 if args.quick else 10.0
     started = time.time()
     results = {"date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"), "quick": args.quick,
