@@ -1,10 +1,13 @@
 """Errors in plain words, shaped to swap into the step like any other answer."""
 import logging
 
+from flask import current_app
 from flask import request
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from exact.errors import ExactError
 from exact.errors import RateLimited
@@ -28,6 +31,17 @@ def register(app):
     app.register_error_handler(500, server_error)
 
 
+def retry_url() -> str:
+    """Where "Opnieuw proberen" goes: this page again, or for a failed POST the step it was posted from."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    try:
+        current_app.url_map.bind("").match(request.path, method="GET")
+        return request.path  # one URL per step: its GET shows the form again
+    except HTTPException:
+        return url_for("setup.overview")
+
+
 def exact_failed(error: ExactError):
     """Exact refused or failed: say what happened and offer to try again; nothing saved has changed."""
     log.warning("Exact call failed on %s: %s", request.path, error.detail)
@@ -39,14 +53,14 @@ def exact_failed(error: ExactError):
         Event.record(connection.account, "authentication_expired", reason=type(error).__name__)
         connection = Connection.get_by_id(connection.id)
     status = next((code for kind, code in EXACT_STATUS.items() if isinstance(error, kind)), 503)
-    retry = request.full_path.rstrip("?") if request.method == "GET" else request.referrer
+    retry = retry_url()
     return render_step("error.html", status, step=None, connection=connection,
                        message=error.message(get_locale().language), retry=retry,
                        reconnect=isinstance(error, ReauthorizationRequired))
 
 
 def csrf_failed(error: CSRFError):
-    return render_step("error.html", 400, step=None, connection=current_connection(), retry=request.referrer,
+    return render_step("error.html", 400, step=None, connection=current_connection(), retry=retry_url(),
                        message=_("Deze pagina was verlopen, daarom is er niets opgeslagen. Laad de pagina opnieuw "
                                  "en probeer het nog eens."))
 
@@ -57,6 +71,6 @@ def not_found(error):
 
 
 def server_error(error):
-    return render_step("error.html", 500, step=None, connection=None, retry=request.referrer,
+    return render_step("error.html", 500, step=None, connection=None, retry=retry_url(),
                        message=_("Er ging bij ons iets mis; er is niets gewijzigd. Probeer het over een paar "
                                  "minuten opnieuw."))

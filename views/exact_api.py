@@ -19,6 +19,7 @@ from models import Event
 from models import ExactList
 from models import db
 from models import utcnow
+from views.failures import error_key
 
 # The lists the settings step offers, read live from the chosen administration: kind -> (resource, $filter).
 MASTER_DATA = {
@@ -128,13 +129,13 @@ def valid_token(connection_id: int, force: bool = False) -> Token:
 
 def _record_failure(connection: Connection, error: ExactError) -> None:
     """Remember why a refresh failed; a dead grant means the admin must log in again."""
-    connection.last_error = type(error).__name__
+    connection.last_error = error_key(error)
     connection.last_error_at = utcnow()
     fields = [Connection.last_error, Connection.last_error_at]
     if isinstance(error, ReauthorizationRequired):
         connection.status = Connection.EXPIRED
         fields.append(Connection.status)
-        Event.record(connection.account, "refresh_failed", reason=type(error).__name__)
+        Event.record(connection.account, "refresh_failed", reason=error_key(error))
     connection.save(only=fields)
 
 

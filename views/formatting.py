@@ -6,10 +6,10 @@ from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from exact import errors as exact_errors
 from exact.hosts import COUNTRIES
 from forms.settings import SettingsForm
 from views.account import exact_status
+from views.failures import exact_error_message
 from views.session import session_token
 
 EVENT_LABELS = {
@@ -43,14 +43,6 @@ def _datetime(value: datetime.datetime | None) -> str:
 
 def _timestamp(value: float | None) -> str:
     return "" if value is None else format_datetime(datetime.datetime.fromtimestamp(value, datetime.timezone.utc), "medium")
-
-
-def exact_error_message(name: str) -> str:
-    """An exact.errors class name, said in plain words in the user's language."""
-    error_class = getattr(exact_errors, name or "", None)
-    if not (isinstance(error_class, type) and issubclass(error_class, exact_errors.ExactError)):
-        error_class = exact_errors.ExactError
-    return error_class().message(get_locale().language)
 
 
 def _setting_label(name: str) -> str:

@@ -11,7 +11,6 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
-from exact import errors as exact_errors
 from exact.errors import AccessDenied
 from exact.errors import ExactError
 from exact.hosts import COUNTRIES
@@ -33,7 +32,9 @@ from views.exact_api import client_for_token
 from views.exact_api import host_for
 from views.exact_api import oauth_for
 from views.exact_api import store_token
-from views.formatting import exact_error_message
+from views.failures import error_key
+from views.failures import exact_error_message
+from views.failures import is_error_key
 from views.htmx import render_step
 
 bp = Blueprint("login", __name__, url_prefix="/exact")
@@ -124,7 +125,7 @@ def callback():
         return _finish_page(attempt, "cancelled", None, 200)
     except ExactError as error:
         log.warning("Exact login failed: %s", error.detail)
-        return _finish_page(attempt, "failed", type(error).__name__, 502)
+        return _finish_page(attempt, "failed", error_key(error), 502)
     connection = Connection.for_account(attempt.account)
     refusal = _reconnect_refusal(connection, attempt.country, divisions)
     if refusal:
@@ -226,7 +227,7 @@ def _failure_message(outcome: str, reason: str | None) -> str:
                  "opnieuw.")
     if outcome == "refused" and reason in REFUSALS:
         return REFUSALS[reason]()
-    if reason and hasattr(exact_errors, reason):
+    if is_error_key(reason):
         return exact_error_message(reason)
     return _("Deze inlogpoging is verlopen of ongeldig. Dat gebeurt als u langer dan 10 minuten over het inloggen "
              "doet of een oude link gebruikt. Start het inloggen opnieuw.")

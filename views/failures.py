@@ -1,0 +1,31 @@
+"""Exact failures remembered in the database and said later, in the language of whoever reads them."""
+from flask_babel import get_locale
+
+from exact import errors as exact_errors
+
+# What each error class needs besides its message, rebuilt from the remembered key's extra part.
+_ERROR_ARGUMENTS = {
+    exact_errors.RateLimited: lambda extra: (0, extra if extra in ("minutely", "daily") else "minutely"),
+    exact_errors.TooEarlyToRefresh: lambda extra: (0,),
+    exact_errors.NoDivisionAccess: lambda extra: (extra,),
+    exact_errors.DivisionBlocked: lambda extra: (extra,),
+}
+
+
+def error_key(error: exact_errors.ExactError) -> str:
+    """How a failure is remembered (on a login attempt, on a connection): its class and its scope or division."""
+    extra = getattr(error, "scope", None) or getattr(error, "division", None)
+    return type(error).__name__ if extra is None else f"{type(error).__name__}:{extra}"
+
+
+def is_error_key(key: str | None) -> bool:
+    error_class = getattr(exact_errors, (key or "").partition(":")[0], None)
+    return isinstance(error_class, type) and issubclass(error_class, exact_errors.ExactError)
+
+
+def exact_error_message(key: str) -> str:
+    """A remembered failure (see error_key), said in plain words in the user's language."""
+    name, _, extra = (key or "").partition(":")
+    error_class = getattr(exact_errors, name) if is_error_key(key) else exact_errors.ExactError
+    arguments = _ERROR_ARGUMENTS.get(error_class, lambda extra: ())(extra)
+    return error_class(*arguments).message(get_locale().language)
