@@ -20,10 +20,14 @@ def current_connection() -> Connection:
     return Connection.for_account(current_account())
 
 
-def exact_status() -> dict:
-    """The account's connection state and locked administration, as the host page is told them."""
-    account = session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")
-    connection = Connection.get_or_none(Connection.account == account) if account else None
+def exact_status(connection: Connection | None = None) -> dict:
+    """The connection's state and locked administration, as the host page is told them.
+
+    Views pass the connection they already loaded; only pages without one (404, 500) read it here.
+    """
+    if connection is None:
+        account = session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")
+        connection = Connection.get_or_none(Connection.account == account) if account else None
     return {
         "state": connection.status if connection else Connection.NOT_CONNECTED,
         "division": connection.division if connection and connection.is_locked else None,
