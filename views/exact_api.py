@@ -102,13 +102,16 @@ def valid_token(connection_id: int, force: bool = False) -> Token:
     uses it. The rotated refresh token is stored in the same transaction as the refresh, so it is never lost.
     `force` refreshes as soon as Exact allows it (570 s after the last token), to keep the refresh token alive.
     """
+    # Most calls find a token that is not due: they need no lock, only the refreshes queue.
+    unlocked = Connection.get_or_none(Connection.id == connection_id)
+    if unlocked is not None and unlocked.is_logged_in and not _refresh_now(token_of(unlocked), force):
+        return token_of(unlocked)
     failure = None
     with locked(connection_id) as connection:
         if not connection.is_logged_in:
             raise ReauthorizationRequired("the connection has no tokens; log in again")
         token = token_of(connection)
-        now = time.time()
-        if not token.may_refresh(now) or not (force or token.refresh_due(now)):
+        if not _refresh_now(token, force):
             return token
         try:
             token = oauth_for(connection.country).refresh(token)
@@ -125,6 +128,12 @@ def valid_token(connection_id: int, force: bool = False) -> Token:
     if failure is not None:
         raise failure
     return token
+
+
+def _refresh_now(token: Token, force: bool) -> bool:
+    """Whether to ask Exact for a new token now: it is due (or forced) and Exact's 570 s have passed."""
+    now = time.time()
+    return token.may_refresh(now) and (force or token.refresh_due(now))
 
 
 def _record_failure(connection: Connection, error: ExactError) -> None:
