@@ -46,20 +46,18 @@ def oauth_for(country: str) -> ExactOAuth:
                       allow_insecure_transport=config["EXACT_ALLOW_HTTP"])
 
 
-def client_for_token(country: str, token: Token, on_token) -> ExactClient:
-    """A REST client on the country's host with the given token."""
+def client_for_token(country: str, token: Token, on_token, oauth=None) -> ExactClient:
+    """A REST client on the country's host with the given token (refreshing through `oauth`, by default Exact's)."""
     config = current_app.config
-    return ExactClient(host_for(country), token, oauth=oauth_for(country), on_token=on_token,
+    return ExactClient(host_for(country), token, oauth=oauth or oauth_for(country), on_token=on_token,
                        timeout=config["EXACT_HTTP_TIMEOUT"],
                        wait_for_minutely_reset_up_to=config["EXACT_WAIT_FOR_MINUTE_RESET"])
 
 
 def client_for(connection: Connection) -> ExactClient:
     """A REST client for a logged-in connection; it refreshes only through the connection's row lock."""
-    config = current_app.config
-    client = ExactClient(host_for(connection.country), token_of(connection), oauth=LockedRefresher(connection.id),
-                         on_token=lambda new: _copy_token(connection, new), timeout=config["EXACT_HTTP_TIMEOUT"],
-                         wait_for_minutely_reset_up_to=config["EXACT_WAIT_FOR_MINUTE_RESET"])
+    client = client_for_token(connection.country, token_of(connection), lambda new: _copy_token(connection, new),
+                              oauth=LockedRefresher(connection.id))
     g.setdefault("exact_clients", []).append((connection.id, client))
     return client
 

@@ -44,6 +44,18 @@ def logged_in(view):
     return wrapper
 
 
+def administration_chosen(view):
+    """Give a step that needs the chosen administration its Exact lists; without one, go back to step 5."""
+
+    @wraps(view)
+    def wrapper(connection, *args, **kwargs):
+        if connection.working_division is None:
+            return redirect(url_for("setup.administration_get"), 303)
+        return view(connection, master_data(connection, connection.working_division), *args, **kwargs)
+
+    return wrapper
+
+
 @bp.get("")
 def overview():
     """The Exact Online settings: status, and the next thing to do."""
@@ -88,22 +100,18 @@ def administration_post(connection):
 
 @bp.get("/instellingen")
 @logged_in
-def settings_get(connection):
+@administration_chosen
+def settings_get(connection, lists):
     """Step 6: import and export settings, with the choices read from the administration."""
-    if connection.working_division is None:
-        return redirect(url_for("setup.administration_get"), 303)
-    lists = master_data(connection, connection.working_division)
     form = SettingsForm(_choices(lists), data=connection.draft_settings or connection.settings)
     return render_step("settings.html", step=6, connection=connection, form=form, lists=lists)
 
 
 @bp.post("/instellingen")
 @logged_in
-def settings_post(connection):
+@administration_chosen
+def settings_post(connection, lists):
     """Keep the settings for the checks; on a saved connection, check them and save at once."""
-    if connection.working_division is None:
-        return redirect(url_for("setup.administration_get"), 303)
-    lists = master_data(connection, connection.working_division)
     form = SettingsForm(_choices(lists))
     if not form.validate_on_submit():
         return render_step("settings.html", 422, step=6, connection=connection, form=form, lists=lists)
