@@ -12,6 +12,18 @@ def start_popup_login(client, country="nl"):
     return client.post("/exact/land", data={"country": country, "popup": "1"}, headers=HTMX)
 
 
+def popup_back_from_exact(app, client, sim, cancel=False):
+    """The iframe starts a popup login; the popup (its own browser window) logs in at Exact.
+
+    Returns the attempt, the popup's client and the callback it was sent back to (not yet followed).
+    """
+    start_popup_login(client)
+    attempt = LoginAttempt.get()
+    popup = app.test_client()
+    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
+    return attempt, popup, path_of(sim.login(authorize, JAN, cancel=cancel))
+
+
 def test_the_iframe_gets_a_waiting_step_not_a_redirect(client):
     response = start_popup_login(client)
     html = response.get_data(as_text=True)
@@ -40,11 +52,8 @@ def test_the_popup_is_tied_to_its_browser_before_it_goes_to_exact(app, client, s
 
 
 def test_popup_login_connects_and_tells_the_opener(app, client, sim):
-    start_popup_login(client)
-    attempt = LoginAttempt.get()
-    popup = app.test_client()
-    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
-    done = popup.get(path_of(sim.login(authorize, JAN)))
+    attempt, popup, callback = popup_back_from_exact(app, client, sim)
+    done = popup.get(callback)
     html = done.get_data(as_text=True)
     assert done.status_code == 200
     assert 'data-outcome="connected"' in html and f'data-attempt="{attempt.id}"' in html
@@ -56,10 +65,7 @@ def test_popup_login_connects_and_tells_the_opener(app, client, sim):
 
 
 def test_a_callback_without_the_popups_cookie_is_refused(app, client, sim):
-    start_popup_login(client)
-    attempt = LoginAttempt.get()
-    authorize = app.test_client().get(f"/exact/login/{attempt.id}").headers["Location"]
-    callback = path_of(sim.login(authorize, JAN))
+    _attempt, _popup, callback = popup_back_from_exact(app, client, sim)
     stranger = app.test_client()  # another browser: it never opened this popup
     assert stranger.get(callback).status_code == 400
     assert Connection.select().count() == 0
@@ -83,11 +89,8 @@ def test_a_closed_popup_means_not_connected(client):
 
 
 def test_cancel_in_the_popup_reaches_the_iframe(app, client, sim):
-    start_popup_login(client)
-    attempt = LoginAttempt.get()
-    popup = app.test_client()
-    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
-    done = popup.get(path_of(sim.login(authorize, JAN, cancel=True)))
+    attempt, popup, callback = popup_back_from_exact(app, client, sim, cancel=True)
+    done = popup.get(callback)
     assert 'data-outcome="cancelled"' in done.get_data(as_text=True)
     status = client.get(f"/exact/login/{attempt.id}/status", headers=HTMX).get_data(as_text=True)
     assert "geen toegang gegeven" in status
@@ -95,22 +98,15 @@ def test_cancel_in_the_popup_reaches_the_iframe(app, client, sim):
 
 
 def test_a_late_closed_report_does_not_undo_a_connection(app, client, sim):
-    start_popup_login(client)
-    attempt = LoginAttempt.get()
-    popup = app.test_client()
-    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
-    popup.get(path_of(sim.login(authorize, JAN)))
+    attempt, popup, callback = popup_back_from_exact(app, client, sim)
+    popup.get(callback)
     response = client.get(f"/exact/login/{attempt.id}/status?closed=1", headers=HTMX)
     assert response.status_code == 303
     assert LoginAttempt.get().outcome == "connected"
 
 
 def test_exact_failing_during_a_popup_login_is_explained_in_the_iframe(app, client, sim):
-    start_popup_login(client)
-    attempt = LoginAttempt.get()
-    popup = app.test_client()
-    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
-    callback = path_of(sim.login(authorize, JAN))
+    attempt, popup, callback = popup_back_from_exact(app, client, sim)
     sim.fault("oauth2/token", "503")
     assert popup.get(callback).status_code == 502
     status = client.get(f"/exact/login/{attempt.id}/status", headers=HTMX).get_data(as_text=True)
