@@ -4,7 +4,6 @@ import datetime
 import os
 import secrets
 import threading
-from urllib.parse import urlparse
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import MultiFernet
@@ -108,11 +107,19 @@ def create_app(test_config=None):
 SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": 15000, "foreign_keys": 1}
 
 
+# Each request borrows an open connection from a pool and gives it back: opening one (and, for SQLite, setting
+# its pragmas) costs more than the query a page needs. Connections idle for five minutes are closed.
+POOL = {"max_connections": None, "stale_timeout": 300}
+
+
 def _connect_database(url):
-    """The database named by DATABASE_URL (peewee db_url): SQLite with SQLITE_PRAGMAS, or e.g. PostgreSQL."""
-    if urlparse(url).scheme.startswith("sqlite"):
-        return connect(url, pragmas=SQLITE_PRAGMAS, timeout=SQLITE_PRAGMAS["busy_timeout"] / 1000)
-    return connect(url)
+    """The database named by DATABASE_URL (peewee db_url), pooled: SQLite with SQLITE_PRAGMAS, or PostgreSQL."""
+    scheme, rest = url.split("://", 1)
+    pooled = scheme if scheme.endswith("+pool") else f"{scheme}+pool"
+    if scheme.startswith("sqlite"):
+        # A pooled connection serves one thread at a time, but not always the thread that opened it.
+        return connect(f"{pooled}://{rest}", pragmas=SQLITE_PRAGMAS, check_same_thread=False, **POOL)
+    return connect(f"{pooled}://{rest}", **POOL)
 
 
 def _configure_exact(app):
