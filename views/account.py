@@ -27,7 +27,7 @@ def exact_status(connection: Connection | None = None) -> dict:
     """
     if connection is None:
         account = session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")
-        connection = Connection.get_or_none(Connection.account == account) if account else None
+        connection = Connection.of_account(account) if account else None
     return {
         "state": connection.status if connection else Connection.NOT_CONNECTED,
         "division": connection.division if connection and connection.is_locked else None,

@@ -73,7 +73,7 @@ def describe(connection: Connection) -> dict:
 @service_key_required
 def connection(account):
     """The account's Exact Online connection: state, locked administration, host, settings."""
-    found = Connection.get_or_none(Connection.account == account)
+    found = Connection.of_account(account)
     if found is None:
         return problem(404, "not_found", "This account has no Exact Online connection.")
     return jsonify(describe(found))
@@ -83,13 +83,13 @@ def connection(account):
 @service_key_required
 def access_token(account):
     """A valid access token for the account's saved connection, refreshed (once for all callers) when due."""
-    found = Connection.get_or_none(Connection.account == account)
+    found = Connection.of_account(account)
     if found is None or found.status != Connection.SAVED:
         state = found.status if found else Connection.NOT_CONNECTED
         return problem(409, "not_synchronising", "The connection is not saved and active; the admin must connect "
                        "and save it in the Exact Online settings.", state=state)
     try:
-        token = valid_token(found.id)
+        token = valid_token(found.id, loaded=found)
     except ReauthorizationRequired:
         return problem(409, "reauthorization_required", "Exact Online no longer accepts this connection; the admin "
                        "must reconnect it in the Exact Online settings.", state=Connection.EXPIRED)

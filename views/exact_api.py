@@ -93,15 +93,16 @@ def locked(connection_id: int):
             yield Connection.select().where(Connection.id == connection_id).for_update().get()
 
 
-def valid_token(connection_id: int, force: bool = False) -> Token:
+def valid_token(connection_id: int, force: bool = False, loaded: Connection | None = None) -> Token:
     """A valid access token for the connection, refreshed at Exact once between all callers when it is due.
 
     Under the row lock the token is read again: whoever waited finds the token the first caller stored and
     uses it. The rotated refresh token is stored in the same transaction as the refresh, so it is never lost.
     `force` refreshes as soon as Exact allows it (570 s after the last token), to keep the refresh token alive.
+    `loaded` is the row the caller has just read, so the common case reads it only once.
     """
     # Most calls find a token that is not due: they need no lock, only the refreshes queue.
-    unlocked = Connection.get_or_none(Connection.id == connection_id)
+    unlocked = loaded or Connection.by_id(connection_id)
     if unlocked is not None and unlocked.is_logged_in and not _refresh_now(token_of(unlocked), force):
         return token_of(unlocked)
     failure = None
