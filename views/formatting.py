@@ -1,9 +1,12 @@
 """Template helpers: dates, times and numbers in the user's language."""
 import datetime
 
+from flask import has_request_context
+from flask import request
 from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 
 from exact.hosts import COUNTRIES
@@ -32,6 +35,25 @@ def register(app):
     app.jinja_env.filters["setting_label"] = _setting_label
     app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
                                  exact_status=exact_status, get_locale=get_locale)
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: _translations().ugettext(string),
+        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
+        pgettext=lambda context, string: _translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
+        newstyle=True)
+
+
+TRANSLATIONS_KEY = "outsmart.translations"
+
+
+def _translations():
+    """This request's catalogue, found once: Flask-Babel finds it again for each of a page's ~60 strings."""
+    if not has_request_context():
+        return get_translations()
+    found = request.environ.get(TRANSLATIONS_KEY)
+    if found is None:
+        found = request.environ[TRANSLATIONS_KEY] = get_translations()
+    return found
 
 
 def _datetime(value: datetime.datetime | None) -> str:

@@ -1,5 +1,6 @@
 """A session that works inside a cross-site iframe even when the browser withholds its cookie."""
 from flask import current_app
+from flask import request
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
@@ -7,6 +8,7 @@ from itsdangerous import BadSignature
 # Pages send the signed session back in this header (htmx) or form field (plain forms).
 HEADER = "X-Session"
 FIELD = "_session"
+TOKEN_KEY = "outsmart.session_token"
 
 
 class PortableSessionInterface(SecureCookieSessionInterface):
@@ -41,5 +43,9 @@ def session_token() -> str:
     """The signed session as the page sends it back (empty outside an embedded visit)."""
     if not session.get("embedded"):
         return ""
-    interface = current_app.session_interface
-    return interface.get_signing_serializer(current_app).dumps(dict(session))
+    # A page writes it twice (hx-headers and each form); signing it once per request is enough.
+    cached = request.environ.get(TOKEN_KEY)
+    if cached is None:
+        interface = current_app.session_interface
+        cached = request.environ[TOKEN_KEY] = interface.get_signing_serializer(current_app).dumps(dict(session))
+    return cached
