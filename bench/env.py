@@ -1,4 +1,5 @@
 """The benchmark's world: the simulator over HTTP, the app on a temp SQLite file, statistics."""
+import html
 import os
 import statistics
 import sys
@@ -81,11 +82,17 @@ def create(db_path: str, sim: SimServer):
 
 
 def session_header(app, account: str) -> dict:
-    """The X-Session header of an embedded visit for `account` (what OutSmart's signed entry leaves behind)."""
-    serializer = app.session_interface.get_signing_serializer(app)
-    value = serializer.dumps({"account": account, "user": "bench", "locale": "nl", "host_origin": HOST_ORIGIN,
-                              "embedded": True, "visit": "bench"})
-    return {"X-Session": value}
+    """The X-Session header an embedded visit for `account` sends: taken from the page OutSmart's signed entry opens."""
+    import json
+    import re
+
+    from views.embed import make_entry_token
+
+    with app.test_request_context():
+        token = make_entry_token(account, "bench", "nl", HOST_ORIGIN)
+    page = app.test_client().get("/embed", query_string={"token": token})
+    headers = json.loads(html.unescape(re.search(r"hx-headers='([^']*)'", page.get_data(as_text=True)).group(1)))
+    return {"X-Session": headers["X-Session"]}
 
 
 def client_for_account(app, account: str | None):
