@@ -45,6 +45,13 @@ def at_save(wizard, sim):
     return lambda: wizard.save()
 
 
+def at_filter(wizard, sim):
+    wizard.connect(JAN)
+    wizard.choose(101)
+    wizard.client.get("/exact/instellingen")
+    return lambda: wizard.client.post("/exact/instellingen", data={"filters": "relation_types"})
+
+
 def at_saved_settings(wizard, sim):
     wizard.complete(JAN, 101)
     return lambda: wizard.configure(import_employees="y")
@@ -68,7 +75,7 @@ CALLS = {
     "items count": (at_preview, "logistics/Items/$count"),
     "sales journals": (at_settings, "financial/Journals"),
     "VAT codes": (at_settings, "vat/VATCodes"),
-    "country check": (at_save, "current/Me"),
+    "relation types, asked for": (at_filter, "crm/AccountClassifications"),
     "rights check": (at_save, "users/UserHasRights"),
     "rights re-check": (at_saved_settings, "users/UserHasRights"),
     "token refresh": (at_refresh, "oauth2/token"),

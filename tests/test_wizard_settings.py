@@ -13,9 +13,40 @@ def connected(wizard, code=101):
 def test_choices_come_from_the_chosen_administration(client, wizard):
     connected(wizard)
     options = form_options(client.get("/exact/instellingen").get_data(as_text=True))
-    for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition",
-                  "item_groups", "relation_types"):
+    for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition"):
         assert options.get(field), field
+
+
+def test_filter_choices_are_read_from_exact_only_when_the_admin_asks(client, wizard, sim):
+    connected(wizard)
+    sim.clear_calls()
+    html = client.get("/exact/instellingen").get_data(as_text=True)
+    read = " ".join(call["path"] for call in sim.calls())
+    assert "AccountClassifications" not in read and "ItemGroups" not in read
+    assert 'name="filters" value="relation_types"' in html and 'name="relation_types"' not in html
+    sim.clear_calls()
+    # The admin ticks "Ook inactieve relaties", then asks for the relation types.
+    asked = client.post("/exact/instellingen", data={"import_relations": "y", "relations_include_inactive": "y",
+                                                    "filters": "relation_types"})
+    html = asked.get_data(as_text=True)
+    assert asked.status_code == 200
+    assert [call["path"].split("/")[-1] for call in sim.calls()] == ["AccountClassifications"]
+    assert form_options(html)["relation_types"], "the relation types are offered as checkboxes"
+    assert 'id="relations_include_inactive" name="relations_include_inactive" type="checkbox" value="y"' in html
+    assert 'checked id="relations_include_inactive"' in html, "what the admin ticked is kept"
+    assert "errors" not in html.split('id="exact"')[1].split("<form")[0], "asking for choices is not a failed save"
+    assert 'name="filters" value="item_groups"' in html, "the other filter is still only read on request"
+    assert Connection.get().draft_settings is None, "nothing was saved"
+
+
+def test_a_chosen_filter_is_saved_and_shown_again(client, wizard, sim):
+    connected(wizard)
+    kind = form_options(client.post("/exact/instellingen", data={"filters": "item_groups"})
+                        .get_data(as_text=True))["item_groups"][0]
+    assert wizard.configure(item_groups=kind).status_code == 303
+    assert Connection.get().draft_settings["item_groups"] == [kind]
+    html = client.get("/exact/instellingen").get_data(as_text=True)
+    assert f'checked id="item_groups-0" name="item_groups" type="checkbox" value="{kind}"' in html
 
 
 def test_only_sales_journals_and_revenue_accounts_are_offered(client, wizard, sim):
@@ -32,7 +63,11 @@ def test_lists_are_cached_and_refreshable(client, wizard, sim):
     assert sim.calls() == []
     response = client.post("/exact/instellingen/vernieuwen")
     assert response.status_code == 303
-    assert len(sim.calls()) == 6
+    assert len(sim.calls()) == 4, "the four export lists; the filter lists were never asked for"
+    client.post("/exact/instellingen", data={"filters": "relation_types"})
+    sim.clear_calls()
+    client.post("/exact/instellingen/vernieuwen")
+    assert len(sim.calls()) == 5, "a filter list read once is refreshed with the others"
 
 
 def test_missing_export_choices_are_refused_next_to_the_field(client, wizard):

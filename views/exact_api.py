@@ -27,6 +27,9 @@ MASTER_DATA = {
     "revenue_accounts": ("financial/GLAccounts", "BalanceType eq 'W' and BalanceSide eq 'C'"),
     "vat_codes": ("vat/VATCodes", None),
     "payment_conditions": ("cashflow/PaymentConditions", None),
+}
+# The optional import filters' choices: read only when the admin asks to filter (two Exact calls saved otherwise).
+FILTER_LISTS = {
     "item_groups": ("logistics/ItemGroups", None),
     "relation_types": ("crm/AccountClassifications", None),
 }
@@ -167,13 +170,19 @@ def save_rate_limits(response):
     return response
 
 
-def master_data(connection: Connection, division: int, refresh: bool = False) -> dict:
-    """The administration's lists by kind, from the cache, reading only missing ones from Exact."""
-    cached = {} if refresh else ExactList.cached(connection, division)
-    missing = [kind for kind in MASTER_DATA if kind not in cached]
+def master_data(connection: Connection, division: int, refresh: bool = False, filters=()) -> dict:
+    """The administration's lists by kind, from the cache, reading only missing ones from Exact.
+
+    `filters` names the filter lists wanted as well; refreshing reads again every list read before.
+    """
+    cached = ExactList.cached(connection, division)
+    wanted = MASTER_DATA | {kind: FILTER_LISTS[kind] for kind in FILTER_LISTS if kind in filters or kind in cached}
+    if refresh:
+        cached = {}
+    missing = [kind for kind in wanted if kind not in cached]
     if missing:
         client = client_for(connection)
-        fetched = {kind: client.list(division, MASTER_DATA[kind][0], filter=MASTER_DATA[kind][1]) for kind in missing}
+        fetched = {kind: client.list(division, wanted[kind][0], filter=wanted[kind][1]) for kind in missing}
         with db.atomic():
             for kind, rows in fetched.items():
                 _store_list(connection, division, kind, rows)

@@ -21,6 +21,7 @@ from models import db
 from models import utcnow
 from views.account import current_connection
 from views.account import current_user
+from views.exact_api import FILTER_LISTS
 from views.exact_api import client_for
 from views.exact_api import host_for
 from views.exact_api import master_data
@@ -29,6 +30,7 @@ from views.htmx import render_step
 from views.htmx import wants_partial
 
 bp = Blueprint("setup", __name__, url_prefix="/exact")
+MAX_PAGE = 100_000
 
 
 def logged_in(view):
@@ -51,7 +53,8 @@ def administration_chosen(view):
     def wrapper(connection, *args, **kwargs):
         if connection.working_division is None:
             return redirect(url_for("setup.administration_get"), 303)
-        return view(connection, master_data(connection, connection.working_division), *args, **kwargs)
+        lists = master_data(connection, connection.working_division, filters=_filters_wanted(connection))
+        return view(connection, lists, *args, **kwargs)
 
     return wrapper
 
@@ -82,7 +85,9 @@ def administration_get(connection):
 def administration_list(connection):
     """The search results alone, for htmx's live search; a full page otherwise."""
     if not wants_partial():
-        return redirect(url_for("setup.administration_get", **request.args), 303)
+        # Only the search and the page go along: url_for would also obey _external, _scheme or _method from the query.
+        search = {name: request.args.get(name) for name in ("q", "page")}
+        return redirect(url_for("setup.administration_get", **search), 303)
     return render_step("administration_list.html", **_administration_results(connection))
 
 
@@ -113,6 +118,9 @@ def settings_get(connection, lists):
 def settings_post(connection, lists):
     """Keep the settings for the checks; on a saved connection, check them and save at once."""
     form = SettingsForm(_choices(lists))
+    if request.form.get("filters") in FILTER_LISTS:
+        # "Filter on …" only fetched a filter's choices: show them with everything ticked so far, save nothing.
+        return render_step("settings.html", step=6, connection=connection, form=form, lists=lists)
     if not form.validate_on_submit():
         return render_step("settings.html", 422, step=6, connection=connection, form=form, lists=lists)
     if not connection.is_locked:
@@ -202,10 +210,9 @@ class PreSaveChecks:
         wrong = _("Het gekozen land (%(chosen)s) hoort niet bij uw Exact Online-account (%(account)s). Verbreek de "
                   "verbinding en verbind opnieuw met het land waar uw Exact Online-account is aangemaakt.",
                   chosen=chosen, account=account)
+        # The tokens belong to the country whose host issued them and answered current/Me at login; asking Me
+        # again would cost an Exact call and prove nothing more. The rights asked next go to that same host.
         if country != self.connection.country or self.connection.base_url != host_for(country):
-            return wrong
-        me = self.client.me()  # answered only by the host that issued the tokens
-        if me.get("UserID") != self.connection.exact_user_id:
             return wrong
         return None
 
@@ -218,6 +225,13 @@ def _missing_rights(connection, division, settings, client=None) -> list[str]:
     client = client or client_for(connection)
     return [words for endpoint, action, words in required_rights(settings)
             if not client.has_right(division, endpoint, action)]
+
+
+def _filters_wanted(connection) -> tuple:
+    """The import filters whose choices this request needs: asked for, ticked in the form, or chosen before."""
+    chosen = connection.draft_settings or connection.settings or {}
+    return tuple(kind for kind in FILTER_LISTS
+                 if request.form.get("filters") == kind or request.form.getlist(kind) or chosen.get(kind))
 
 
 def _choices(lists: dict) -> dict:
@@ -237,7 +251,8 @@ def _draft_administration(connection):
 
 def _administration_results(connection) -> dict:
     query = request.args.get("q", "")[:100]
-    page = max(1, request.args.get("page", 1, type=int))
+    # Past any real list (20 a page), and small enough that the database's OFFSET cannot overflow.
+    page = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
     rows, total = Administration.search(connection, query, page)
     return dict(connection=connection, rows=rows, total=total, query=query, page=page,
                 pages=max(1, -(-total // PAGE_SIZE)))
