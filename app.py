@@ -10,17 +10,17 @@ from cryptography.fernet import MultiFernet
 from flask import Flask
 from flask import g
 from flask import request
-from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from playhouse.db_url import connect
 
 import models
 from exact.hosts import parse_base_urls
 from views.exact_api import save_rate_limits
+from views.formatting import RequestBabel
 from views.session import PortableSessionInterface
 
 csrf = CSRFProtect()
-babel = Babel()
+babel = RequestBabel()
 
 # The simulator's registered demo app (exact_sim/settings.py); used only when no Exact credentials are set.
 DEMO_CLIENT_ID = "{0b7f5d2e-3c4a-4e8b-9a61-2f5c8d9e1a47}"

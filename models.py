@@ -69,17 +69,25 @@ class BaseModel(Model):
         database = db
 
     @classmethod
-    def first(cls, name: str, build, *params):
-        """The first row of a hot query, whose SQL is built once per kind of database and then reused.
+    def prepared(cls, name: str, build, *params) -> list:
+        """The rows of a hot query, whose SQL is built once per kind of database and then reused.
 
         Peewee writes a query's SQL anew on every call; for a 27-column row that costs more than running it.
-        `build(*params)` makes the query; `name` keys its SQL, so two queries must not share a name.
+        `build(*params)` makes the query, which must take exactly `params`, in order; `name` keys its SQL.
         """
         key = (cls, name, type(db.obj))
         sql = _PREPARED.get(key)
         if sql is None:
-            sql = _PREPARED[key] = build(*params).sql()[0]
-        rows = list(cls.raw(sql, *params))
+            sql, built_with = build(*params).sql()
+            if list(built_with) != list(params):
+                raise ValueError(f"{name}: the query takes {built_with!r}, not {params!r}")
+            _PREPARED[key] = sql
+        return list(cls.raw(sql, *params))
+
+    @classmethod
+    def first(cls, name: str, build, *params):
+        """The first row of a prepared() query, or None."""
+        rows = cls.prepared(name, build, *params)
         return rows[0] if rows else None
 
 
@@ -199,7 +207,8 @@ class Administration(BaseModel):
 
     @classmethod
     def find(cls, connection: Connection, code: int) -> "Administration | None":
-        return cls.get_or_none((cls.connection == connection) & (cls.code == code))
+        return cls.first("find", lambda connection_id, value: cls.select().where(
+            (cls.connection == connection_id) & (cls.code == value)), connection.id, code)
 
 
 class ExactList(BaseModel):
@@ -217,8 +226,16 @@ class ExactList(BaseModel):
     @classmethod
     def cached(cls, connection: Connection, division: int) -> dict:
         """The cached lists of one administration, by kind."""
-        query = cls.select().where((cls.connection == connection) & (cls.division == division))
-        return {row.kind: row for row in query}
+        rows = cls.prepared("cached", lambda connection_id, code: cls.select().where(
+            (cls.connection == connection_id) & (cls.division == code)), connection.id, division)
+        return {row.kind: row for row in rows}
+
+    @classmethod
+    def of_kind(cls, connection: Connection, division: int, kind: str) -> "ExactList | None":
+        """One cached list of one administration."""
+        return cls.first("of_kind", lambda connection_id, code, name: cls.select().where(
+            (cls.connection == connection_id) & (cls.division == code) & (cls.kind == name)),
+            connection.id, division, kind)
 
 
 class LoginAttempt(BaseModel):
@@ -283,6 +300,12 @@ class Event(BaseModel):
 
 
 MODELS = [Connection, Administration, ExactList, LoginAttempt, Event]
+
+
+def close_all() -> None:
+    """Close every pooled connection: before the database file is copied or deleted, or the app is dropped."""
+    if db.obj is not None:
+        db.obj.close_all() if hasattr(db.obj, "close_all") else db.close()
 
 
 def create_tables() -> None:

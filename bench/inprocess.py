@@ -254,13 +254,14 @@ def token_api_scale(db_path, sim, sizes, n: int) -> dict:
 
     from app import _connect_database
     from models import Connection
+    from models import close_all
     from models import db
 
     app = env.create(db_path, sim)
     client = app.test_client()
     to_draft(client, sim)
     _expect(client.post("/exact/controle", data={"confirm": "y"}), 303)
-    db.close()
+    close_all()
     databases = {}
     for size in sizes:
         path = f"{db_path}.{size}"
@@ -281,7 +282,7 @@ def token_api_scale(db_path, sim, sizes, n: int) -> dict:
     rounds = 5
     for round_ in range(rounds):
         for size in sizes:
-            db.close()
+            close_all()
             db.initialize(databases[size])
             samples[size] += env.timed(call, max(4, n // rounds), warmup=10 if round_ == 0 else 2)
     for database in databases.values():

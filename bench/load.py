@@ -132,7 +132,7 @@ def prepare_served_db(db_path, sim):
     """A SQLite file with a saved connection (account demo) and one waiting at step 7 (account bench-draft)."""
     from bench.inprocess import _expect
     from bench.inprocess import to_draft
-    from models import db
+    from models import close_all
 
     app = env.create(db_path, sim)
     client = app.test_client()
@@ -142,7 +142,7 @@ def prepare_served_db(db_path, sim):
     to_draft(draft, sim)
     _expect(draft.get("/exact/controle"), 200)
     draft_header = env.session_header(app, "bench-draft")
-    db.close()
+    close_all()
     return draft_header
 
 

@@ -81,7 +81,7 @@ def app(tmp_path, sim):
             models.db.drop_tables(models.MODELS, safe=True, cascade=True)
             models.db.create_tables(models.MODELS)
     yield app
-    models.db.close()
+    models.close_all()
 
 
 @pytest.fixture

@@ -192,7 +192,7 @@ def master_data(connection: Connection, division: int, refresh: bool = False, fi
 
 def preview_counts(connection: Connection, division: int) -> dict:
     """How many relations and items the administration holds (cached, so the preview costs Exact once)."""
-    cached = ExactList.cached(connection, division).get("counts")
+    cached = ExactList.of_kind(connection, division, "counts")
     if cached is None:
         client = client_for(connection)
         counts = {name: client.count(division, resource) for name, resource in PREVIEW_COUNTS.items()}

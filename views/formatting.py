@@ -1,12 +1,14 @@
-"""Template helpers: dates, times and numbers in the user's language."""
+"""Template helpers and translations: dates, times, numbers and texts in the user's language."""
 import datetime
+from functools import cached_property
 
 from flask import has_request_context
 from flask import request
+from flask_babel import Babel
+from flask_babel import Domain
 from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
-from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 
 from exact.hosts import COUNTRIES
@@ -35,25 +37,29 @@ def register(app):
     app.jinja_env.filters["setting_label"] = _setting_label
     app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
                                  exact_status=exact_status, get_locale=get_locale)
-    app.jinja_env.install_gettext_callables(
-        gettext=lambda string: _translations().ugettext(string),
-        ngettext=lambda singular, plural, n: _translations().ungettext(singular, plural, n),
-        pgettext=lambda context, string: _translations().upgettext(context, string),
-        npgettext=lambda context, singular, plural, n: _translations().unpgettext(context, singular, plural, n),
-        newstyle=True)
+
+
+class RequestBabel(Babel):
+    """Flask-Babel, whose message catalogue is found once per request (see RequestDomain)."""
+
+    @cached_property
+    def domain_instance(self):
+        return RequestDomain(domain=self.domain)
+
+
+class RequestDomain(Domain):
+    """Flask-Babel looks the catalogue up again for every string (~60 on a page, 100 on the settings step)."""
+
+    def get_translations(self):
+        if not has_request_context():
+            return super().get_translations()
+        found = request.environ.get(TRANSLATIONS_KEY)
+        if found is None:
+            found = request.environ[TRANSLATIONS_KEY] = super().get_translations()
+        return found
 
 
 TRANSLATIONS_KEY = "outsmart.translations"
-
-
-def _translations():
-    """This request's catalogue, found once: Flask-Babel finds it again for each of a page's ~60 strings."""
-    if not has_request_context():
-        return get_translations()
-    found = request.environ.get(TRANSLATIONS_KEY)
-    if found is None:
-        found = request.environ[TRANSLATIONS_KEY] = get_translations()
-    return found
 
 
 def _datetime(value: datetime.datetime | None) -> str:
