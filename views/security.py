@@ -1,13 +1,34 @@
 """Response headers: who may frame the app, what the page may load, and no caching of private pages."""
+import logging
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask import request
 
 
+# Query parameters that are credentials while they live: Exact's authorization code (and our state) on the callback,
+# OutSmart's signed entry on /embed.
+SECRET_QUERY = re.compile(r"([?&](?:code|state|token)=)[^&\s\"]+")
+
+
+class RedactSecretQuery(logging.Filter):
+    """Werkzeug's access log prints whole request lines; it must not keep a code or an entry that still works."""
+
+    def filter(self, record):
+        """Blank out the secret query values of the record's arguments; never drop the record."""
+        if isinstance(record.args, tuple):
+            record.args = tuple(SECRET_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                                for arg in record.args)
+        return True
+
+
 def register(app):
-    """Add the security headers to every response."""
+    """Add the security headers to every response; keep credentials out of the development server's access log."""
     app.after_request(add_security_headers)
+    access_log = logging.getLogger("werkzeug")
+    if not any(isinstance(existing, RedactSecretQuery) for existing in access_log.filters):
+        access_log.addFilter(RedactSecretQuery())
 
 
 def content_security_policy() -> str:
