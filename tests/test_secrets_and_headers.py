@@ -527,3 +527,18 @@ def test_standalone_the_session_cookie_is_the_same_and_csrf_stands_in_for_samesi
                              headers={"Referer": f"{base}/exact/land"})
         assert forged.status_code == 400
     assert LoginAttempt.select().count() == 0
+
+
+
+def test_the_callback_sends_no_referrer_so_its_code_reaches_no_log(app, client, wizard, sim):
+    """The callback's URL carries Exact's code; neither its redirect nor the popup's last page may pass it on."""
+    page_mode = client.get(path_of(sim.login(wizard.start_login(), JAN)))
+    assert page_mode.status_code == 303 and page_mode.headers["Referrer-Policy"] == "no-referrer"
+
+    assert client.post("/exact/land", data={"country": "nl", "popup": "1"}, headers=HTMX).status_code == 200
+    attempt = LoginAttempt.select().order_by(LoginAttempt.created_at.desc()).get()
+    popup = app.test_client()
+    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
+    popup_page = popup.get(path_of(sim.login(authorize, JAN)))
+    assert popup_page.status_code == 200 and popup_page.headers["Referrer-Policy"] == "no-referrer"
+    assert client.get("/exact").headers["Referrer-Policy"] == "same-origin"

@@ -51,7 +51,8 @@ def content_security_policy() -> str:
 def add_security_headers(response):
     response.headers["Content-Security-Policy"] = content_security_policy()
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+    # The callback's URL holds Exact's authorization code: its page's own requests must not carry it to any log.
+    response.headers["Referrer-Policy"] = "no-referrer" if request.endpoint == "login.callback" else "same-origin"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if request.endpoint != "static":
