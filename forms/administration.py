@@ -7,6 +7,9 @@ from wtforms.validators import ValidationError
 
 from models import Administration
 
+# Exact's division codes are positive 32-bit integers; a bigger number cannot be one, and SQLite cannot even bind it.
+MAX_DIVISION = 2 ** 31 - 1
+
 
 class AdministrationForm(FlaskForm):
     """The administration choice; only administrations the consent allows and that are in use."""
@@ -24,7 +27,9 @@ class AdministrationForm(FlaskForm):
             raise ValidationError(_l(
                 "De administratie is vastgezet en kan niet meer worden gewijzigd. Wilt u een andere administratie? "
                 "Verbreek dan de verbinding en maak opnieuw verbinding."))
-        administration = Administration.find(self.connection, field.data)
+        code = field.data
+        possible = code is not None and 0 < code <= MAX_DIVISION
+        administration = Administration.find(self.connection, code) if possible else None
         if administration is None:
             raise ValidationError(_l(
                 "Deze administratie hoort niet bij de toegang die u in Exact Online hebt gegeven. Kies een "

@@ -73,7 +73,9 @@ class RequiredWhenExporting:
         if form.export_work_orders.data:
             InputRequired(self.message)(form, field)
         else:
-            Optional()(form, field)
+            # Only an empty value is fine: Optional's default also waves through whitespace, which is no choice and
+            # would be stored as the setting.
+            Optional(strip_whitespace=False)(form, field)
 
 
 class SettingsForm(FlaskForm):

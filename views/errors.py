@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from exact.errors import ExactError
 from exact.errors import RateLimited
@@ -15,7 +16,9 @@ from exact.errors import ReauthorizationRequired
 from models import Connection
 from models import Event
 from views.account import current_connection
+from views.api import problem
 from views.htmx import render_step
+from views.session import FORM_TOO_LARGE
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +27,12 @@ EXACT_STATUS = {RateLimited: 429, ReauthorizationRequired: 401}
 
 
 def register(app):
-    """Install the error handlers on the app."""
+    """Install the error handlers on the app, and the refusal of requests no view can read."""
+    # First of the before-request hooks: neither the entry check, nor CSRF, nor a view reads such a request.
+    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unreadable_request)
     app.register_error_handler(ExactError, exact_failed)
     app.register_error_handler(CSRFError, csrf_failed)
+    app.register_error_handler(RequestEntityTooLarge, too_large)
     app.register_error_handler(404, not_found)
     app.register_error_handler(500, server_error)
 
@@ -57,6 +63,41 @@ def exact_failed(error: ExactError):
     return render_step("error.html", status, step=None, connection=connection,
                        message=error.message(get_locale().language), retry=retry,
                        reconnect=isinstance(error, ReauthorizationRequired))
+
+
+def refuse_unreadable_request():
+    """Refuse what no page of ours sends and the code after this cannot take: a form too large to read (Flask's
+    MAX_FORM_* limits: 413); a NUL character in the path, the query or the form, which PostgreSQL cannot even compare
+    (400); a form field without a name, on which Flask-WTF's CSRF check fails with an exception (400)."""
+    too_large_error = request.environ.get(FORM_TOO_LARGE)
+    if too_large_error is not None:
+        raise too_large_error
+    sent = [request.path, *_texts(request.args), *_texts(request.form)]
+    if None in sent or any("\x00" in text for text in sent):
+        if _for_api():
+            return problem(400, "bad_request", "The request cannot be read (a NUL character or a field without a "
+                           "name); nothing was changed.")
+        return render_step("error.html", 400, step=None, connection=None, retry=None, message=_(
+            "Dit verzoek kan niet worden gelezen (een NUL-teken of een veld zonder naam), daarom is er niets "
+            "gewijzigd. Laad de pagina opnieuw en probeer het nog eens."))
+    return None
+
+
+def _texts(values) -> list:
+    """Every name and value; a multipart part without a name has the name None."""
+    return [text for name, items in values.lists() for text in (name, *items)]
+
+
+def _for_api() -> bool:
+    return request.path.startswith("/api/")
+
+
+def too_large(error: RequestEntityTooLarge):
+    if _for_api():
+        return problem(413, "too_large", "The request is too large; nothing was changed.")
+    return render_step("error.html", 413, step=None, connection=None, retry=None, message=_(
+        "Het formulier is te groot om te verwerken, daarom is er niets opgeslagen. Laad de pagina opnieuw en probeer "
+        "het nog eens."))
 
 
 def csrf_failed(error: CSRFError):

@@ -4,10 +4,13 @@ from flask import request
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
+from werkzeug.exceptions import RequestEntityTooLarge
 
 # Pages send the signed session back in this header (htmx) or form field (plain forms).
 HEADER = "X-Session"
 FIELD = "_session"
+# Where _form_value leaves a form too large to read, for views/errors.py to refuse before anything else runs.
+FORM_TOO_LARGE = "outsmart.form_too_large"
 TOKEN_KEY = "outsmart.session_token"
 
 
@@ -35,7 +38,12 @@ class PortableSessionInterface(SecureCookieSessionInterface):
 
 def _form_value(request) -> str | None:
     if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return request.form.get(FIELD)
+        try:
+            return request.form.get(FIELD)
+        except RequestEntityTooLarge as error:
+            # Raised here, while Flask opens the session, it would be a 500 without any page (Flask's error page
+            # needs the session); the session comes from the header or cookie instead, and the form is refused.
+            request.environ[FORM_TOO_LARGE] = error
     return None
 
 
