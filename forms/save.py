@@ -21,6 +21,9 @@ class SaveForm(FlaskForm):
         self.checks = checks
         if not self.country.data:
             self.country.data = connection.country
+        # The box posts the code it names: a save confirms that administration, not whichever one another admin
+        # of the account has chosen since this page was shown (the choice is the account's, not the browser's).
+        self.confirm.render_kw = {"value": str(administration.code)}
 
     def validate_country(self, field):
         error = self.checks.country_error(field.data)
@@ -40,3 +43,14 @@ class SaveForm(FlaskForm):
             raise ValidationError(_l(
                 "Bevestig dat %(name)s (%(code)s) de juiste administratie is. Na opslaan kunt u deze niet meer "
                 "wijzigen.", name=self.administration.name, code=self.administration.code))
+        # A number other than the code shown now confirms nothing: the page was shown before someone chose again.
+        # A bare "y" (pages from before the box carried its code) ticks it as it always did. No administration code
+        # has 19 digits; int() is never asked to read thousands of them.
+        confirmed = field.raw_data[0] if field.raw_data else ""
+        if confirmed.isdecimal() and (len(confirmed) > 18 or int(confirmed) != self.administration.code):
+            field.data = False  # shown again unticked: the admin must confirm the administration chosen now
+            raise ValidationError(_l(
+                "Intussen is er een andere administratie gekozen, in een ander venster of door een andere beheerder: "
+                "%(name)s (%(code)s). Er is niets opgeslagen. Controleer of dit de juiste administratie is en "
+                "bevestig opnieuw.",
+                name=self.administration.name, code=self.administration.code))

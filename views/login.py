@@ -30,6 +30,7 @@ from views.account import current_connection
 from views.account import current_user
 from views.exact_api import client_for_token
 from views.exact_api import host_for
+from views.exact_api import locked
 from views.exact_api import oauth_for
 from views.exact_api import store_token
 from views.failures import error_key
@@ -170,16 +171,19 @@ def disconnect_post():
     if not form.validate_on_submit():
         return render_step("disconnect.html", 422, step=None, connection=connection, form=form)
     if connection.id is not None and connection.status != Connection.DISCONNECTED:
-        with db.atomic():
-            Event.record(connection.account, "disconnected", current_user(), administration=connection.division,
-                         administration_name=connection.division_name)
-            connection.status = Connection.DISCONNECTED
-            connection.disconnected_at = utcnow()
-            connection.clear_tokens()
-            connection.division = connection.division_name = connection.draft_division = None
-            connection.save()
-            Administration.delete().where(Administration.connection == connection).execute()
-            ExactList.delete().where(ExactList.connection == connection).execute()
+        # Read again under the row lock: a save that committed since this request read the connection must be
+        # disconnected (and named in the history) as saved, and its settings kept, not overwritten by an old copy.
+        with locked(connection.id) as connection:
+            if connection.status != Connection.DISCONNECTED:
+                Event.record(connection.account, "disconnected", current_user(), administration=connection.division,
+                             administration_name=connection.division_name)
+                connection.status = Connection.DISCONNECTED
+                connection.disconnected_at = utcnow()
+                connection.clear_tokens()
+                connection.division = connection.division_name = connection.draft_division = None
+                connection.save()
+                Administration.delete().where(Administration.connection == connection).execute()
+                ExactList.delete().where(ExactList.connection == connection).execute()
     return redirect(url_for("setup.overview", notice="disconnected"), 303)
 
 

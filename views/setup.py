@@ -98,8 +98,13 @@ def administration_post(connection):
     form = AdministrationForm(connection)
     if not form.validate_on_submit():
         return _administration_page(connection, form, 422)
-    connection.draft_division = form.administration.code
-    connection.save(only=[Connection.draft_division])
+    code = form.administration.code
+    # Settings are picked from one administration's journals, accounts and VAT codes: choosing another one drops
+    # those made for the previous one, in the same statement, so no other request can pair them with the new one.
+    (Connection.update(draft_division=code, draft_settings=None)
+     .where((Connection.id == connection.id)
+            & (Connection.draft_division.is_null() | (Connection.draft_division != code)))
+     .execute())
     return redirect(url_for("setup.administration_get"), 303)
 
 
@@ -124,8 +129,13 @@ def settings_post(connection, lists):
     if not form.validate_on_submit():
         return render_step("settings.html", 422, step=6, connection=connection, form=form, lists=lists)
     if not connection.is_locked:
-        connection.draft_settings = form.settings()
-        connection.save(only=[Connection.draft_settings])
+        # Kept only while the administration they were checked against is still the one chosen and nothing is saved.
+        kept = (Connection.update(draft_settings=form.settings())
+                .where((Connection.id == connection.id) & (Connection.draft_division == connection.draft_division)
+                       & Connection.division.is_null())
+                .execute())
+        if kept != 1:
+            return _settings_changed_meanwhile(connection)
         return redirect(url_for("setup.check_get"), 303)
     missing = _missing_rights(connection, connection.division, form.settings())
     if missing:
@@ -138,6 +148,20 @@ def settings_post(connection, lists):
         Connection.update(settings=form.settings()).where(Connection.id == connection.id).execute()
         Event.record(connection.account, "settings_changed", current_user(), changed=changed)
     return redirect(url_for("setup.overview", notice="settings_saved"), 303)
+
+
+def _settings_changed_meanwhile(connection):
+    """Another window or admin chose another administration (or saved) while these settings were being checked."""
+    fresh = Connection.get_by_id(connection.id)
+    if not fresh.is_logged_in or fresh.working_division is None:
+        return redirect(url_for("setup.overview"), 303)
+    lists = master_data(fresh, fresh.working_division, filters=_filters_wanted(fresh))
+    form = SettingsForm(_choices(lists), formdata=None, data=fresh.draft_settings or fresh.settings)
+    form.form_errors.append(_(
+        "Intussen is de administratie gewijzigd of opgeslagen, in een ander venster of door een andere beheerder. "
+        "Uw instellingen zijn daarom niet bewaard. Kies ze hieronder opnieuw voor administratie %(code)s.",
+        code=fresh.working_division))
+    return render_step("settings.html", 409, step=6, connection=fresh, form=form, lists=lists)
 
 
 @bp.post("/instellingen/vernieuwen")
@@ -272,5 +296,10 @@ def _check_page(connection, administration, form, status=200):
 
 
 def _already_saved(connection):
+    """Opslaan found the connection saved, or disconnected, by another window or admin since the page was read."""
     fresh = Connection.get_by_id(connection.id)
-    return render_step("already_saved.html", 409, step=7, connection=fresh)
+    if fresh.is_locked:
+        return render_step("already_saved.html", 409, step=7, connection=fresh)
+    return render_step("error.html", 409, step=None, connection=fresh, retry=None, reconnect=True, message=_(
+        "Intussen is de verbinding met Exact Online verbroken, in een ander venster of door een andere beheerder. "
+        "Er is niets opgeslagen. Verbind opnieuw om een administratie te kiezen en op te slaan."))
