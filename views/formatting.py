@@ -9,6 +9,7 @@ from flask_babel import Domain
 from flask_babel import format_datetime
 from flask_babel import format_decimal
 from flask_babel import get_locale
+from flask_babel import get_translations
 from flask_babel import lazy_gettext as _l
 
 from exact.hosts import COUNTRIES
@@ -37,6 +38,19 @@ def register(app):
     app.jinja_env.filters["setting_label"] = _setting_label
     app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
                                  exact_status=exact_status, get_locale=get_locale)
+    # Flask-Babel's own callables find the domain, then the catalogue, through several context lookups per text.
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda string: _catalogue().ugettext(string),
+        ngettext=lambda singular, plural, n: _catalogue().ungettext(singular, plural, n),
+        pgettext=lambda context, string: _catalogue().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: _catalogue().unpgettext(context, singular, plural, n),
+        newstyle=True)
+
+
+def _catalogue():
+    """The request's message catalogue (see RequestDomain), straight from where it was kept."""
+    found = request.environ.get(TRANSLATIONS_KEY) if has_request_context() else None
+    return found if found is not None else get_translations()
 
 
 class RequestBabel(Babel):
