@@ -82,7 +82,15 @@ class BaseModel(Model):
             if list(built_with) != list(params):
                 raise ValueError(f"{name}: the query takes {built_with!r}, not {params!r}")
             _PREPARED[key] = sql
-        return list(cls.raw(sql, *params))
+        cursor = db.execute_sql(sql, params)
+        fields = [cls._meta.columns[column[0]] for column in cursor.description]
+        rows = []
+        for values in cursor.fetchall():
+            # As peewee's own row reader does, without resolving the columns again for every row.
+            row = cls(__no_default__=1)
+            row.__data__ = {field.name: field.python_value(value) for field, value in zip(fields, values)}
+            rows.append(row)
+        return rows
 
     @classmethod
     def first(cls, name: str, build, *params):
