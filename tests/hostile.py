@@ -58,10 +58,9 @@ INTERESTING_KEYS = ["next", "return_to", "redirect_uri", "url", "origin", "targe
                     "division", "account", "country", "popup", "confirm"]
 
 
+# The CSRF and session fields are left out: each test sets those itself, to know whether they were valid.
 def hostile_form(fields, good_values=()):
-    """Form data: the route's fields and others, single or repeated, hostile or (sometimes) good values.
-
-    The CSRF and session fields are left out: each test sets those itself, to know whether they were valid."""
+    """Form data: the route's fields and others, single or repeated, hostile or (sometimes) good values."""
     values = st.one_of(st.sampled_from(list(good_values) or [""]), hostile_value)
     single_or_repeated = st.one_of(values, st.lists(values, min_size=2, max_size=4))
     keys = st.one_of(st.sampled_from(INTERESTING_KEYS), text).filter(
@@ -201,9 +200,10 @@ class _Addresses(HTMLParser):
                 self.found.append((f"<{tag} {name}>", name, value))
 
 
+# A browser drops tabs and newlines, trims spaces and control characters, and takes a backslash for a slash:
+# /\evil and //evil leave the site.
 def is_own_address(url: str, own_origin: str = "") -> bool:
-    """A path on this app (or an absolute URL on `own_origin`), as a browser reads it: it drops tabs and newlines,
-    trims spaces and control characters, and takes a backslash for a slash (so /\\evil and //evil leave the site)."""
+    """A path on this app (or a URL on `own_origin`), read as a browser reads it."""
     url = re.sub(r"[\t\n\r]", "", url).strip("".join(chr(code) for code in range(0x21)))
     if own_origin and url.startswith(own_origin + "/"):
         url = url[len(own_origin):]
@@ -212,9 +212,10 @@ def is_own_address(url: str, own_origin: str = "") -> bool:
     return url.startswith("/") and not url[1:2] in ("/", "\\")
 
 
+# A redirect elsewhere goes only to a configured Exact host's authorize page, with the configured redirect URI;
+# messages are posted only to the entry's configured host origin or the app's own origin.
 def assert_stays_home(app, response, context):
-    """Every address in the answer is this app; a redirect elsewhere only to Exact's configured login, coming back
-    to the configured redirect URI; posted messages only to the configured host origins or the app's own origin."""
+    """Every address in the answer is this app, Exact's configured login, or a configured host origin."""
     own_origin = response.request.host_url.rstrip("/")
     location = response.headers.get("Location")
     if location is not None and not is_own_address(location, own_origin):
@@ -296,10 +297,9 @@ JAN = "jan@bakker-installatie.nl"
 KEY = "worker-secret-key"
 
 
+# Built once per test: hypothesis runs every example on it, and each example puts back what it changed.
 class Stage:
-    """Account A ready to save (or saved) through the real flow; B beside it; CSRF checked as in production.
-
-    Built once per test: hypothesis runs every example on it, and each example puts back what it changed."""
+    """Account A ready to save (or saved) through the real flow; B beside it; CSRF checked as in production."""
 
     def __init__(self, app, sim, saved):
         app.config.update(DEFAULT_ACCOUNT=None, SERVICE_KEYS={"sync-worker": KEY})

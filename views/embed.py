@@ -1,5 +1,6 @@
 """OutSmart's signed entry: the account, user, language and host page a visit belongs to."""
 import fnmatch
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -21,6 +22,9 @@ ENTRY_SALT = "outsmart-embed-entry"
 LOCALES = ("nl", "en")
 # Reached without an entry: the entry itself, static files, and the login popup (bound by its attempt instead).
 PUBLIC_ENDPOINTS = {"static", "embed.enter", "login.popup_start", "login.callback"}
+# An origin's host and port, nothing else: a pattern's * must not swallow a backslash, user info, a percent escape
+# or a space, which a browser reads as part of another origin (https://evil.example\.out-smart.com is evil.example).
+BARE_HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?")
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -37,7 +41,8 @@ def host_origin_allowed(origin: str) -> bool:
     """Whether `origin` is one of OutSmart's configured origins (patterns like https://*.out-smart.com allowed)."""
     parts = urlsplit(origin)
     # Only a bare origin may match: a pattern's * must never swallow a path like https://evil.example/x.out-smart.com.
-    if parts.scheme not in ("http", "https") or not parts.netloc or "/" in parts.netloc or origin != f"{parts.scheme}://{parts.netloc}":
+    if (parts.scheme not in ("http", "https") or not BARE_HOST.fullmatch(parts.netloc)
+            or origin != f"{parts.scheme}://{parts.netloc}"):
         return False
     return any(fnmatch.fnmatchcase(origin, pattern) for pattern in current_app.config["HOST_ORIGINS"])
 

@@ -65,10 +65,10 @@ def exact_failed(error: ExactError):
                        reconnect=isinstance(error, ReauthorizationRequired))
 
 
+# A form too large to read (Flask's MAX_FORM_* limits): 413. A NUL character in the path, the query or the form, which
+# PostgreSQL cannot even compare, and a form field without a name, on which Flask-WTF's CSRF check raises: 400.
 def refuse_unreadable_request():
-    """Refuse what no page of ours sends and the code after this cannot take: a form too large to read (Flask's
-    MAX_FORM_* limits: 413); a NUL character in the path, the query or the form, which PostgreSQL cannot even compare
-    (400); a form field without a name, on which Flask-WTF's CSRF check fails with an exception (400)."""
+    """Refuse what no page of ours sends and the code after this hook cannot take, in words."""
     too_large_error = request.environ.get(FORM_TOO_LARGE)
     if too_large_error is not None:
         raise too_large_error
