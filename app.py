@@ -51,6 +51,8 @@ def create_app(test_config=None):
         BABEL_DEFAULT_TIMEZONE="Europe/Amsterdam",
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(app.root_path, "translations"),
         WTF_CSRF_TIME_LIMIT=None,
+        # The largest form here is a few KB; a bigger body is refused (413, in words) before it is read into memory.
+        MAX_CONTENT_LENGTH=1024 * 1024,
         # Inside OutSmart the app is a cross-site iframe: only a Secure, SameSite=None, partitioned cookie is sent.
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=True,

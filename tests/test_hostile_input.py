@@ -275,7 +275,8 @@ def post_and_check(stage, path, form, csrf="valid", token=None, csrf_in="form", 
 
     # The form as the app receives it (werkzeug's parser and Flask's limits read the multipart body we built), and what
     # the form classes read: Flask-WTF also takes a JSON object as form data.
-    too_large = False
+    # MAX_CONTENT_LENGTH: a body over it is refused before anything reads it, whatever its encoding.
+    too_large = (response.request.content_length or 0) > stage.app.config["MAX_CONTENT_LENGTH"]
     request_form = {}
     if encoding == "urlencoded":
         request_form = body
@@ -413,3 +414,15 @@ def test_the_token_api_answers_any_request_in_words_and_changes_nothing(saved_st
         assert len(stage.sim.calls(kind="token")) == stage.token_exchanges, f"{context}: a refresh"
     finally:
         stage.put_back()
+
+
+def test_a_body_over_a_megabyte_is_refused_before_it_is_read(client, wizard):
+    """MAX_CONTENT_LENGTH: a 2 MB form is refused in words (413) and the settings already chosen stay as they were."""
+    wizard.connect("jan@bakker-installatie.nl")
+    wizard.choose(101)
+    assert wizard.configure().status_code == 303
+    before = Connection.get().draft_settings
+    response = client.post("/exact/instellingen", data={"import_relations": "y", "padding": "x" * 2_000_000})
+    assert response.status_code == 413
+    assert TOO_LARGE in response.get_data(as_text=True)
+    assert Connection.get().draft_settings == before
