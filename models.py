@@ -149,6 +149,7 @@ class Connection(BaseModel):
 
     @classmethod
     def by_id(cls, connection_id: int) -> "Connection | None":
+        """The connection with this id, if it still exists."""
         return cls.first("by_id", lambda value: cls.select().where(cls.id == value), connection_id)
 
     @property
