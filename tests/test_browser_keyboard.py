@@ -81,7 +81,7 @@ def test_whole_setup_with_the_keyboard_only(page, live_app):
         tab_to(page, f"#{field}")
         page.keyboard.press("ArrowDown")                  # the first choice from Exact
         assert page.locator(f"#{field}").input_value(), field
-    tab_to(page, "form.settings button[type=submit]")
+    tab_to(page, "form.settings button.button--primary")
     page.keyboard.press("Enter")
 
     expect_step(page, "Controleren en opslaan")

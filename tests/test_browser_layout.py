@@ -36,7 +36,7 @@ def test_steps_fit_narrow_and_wide(browser, app, live_app, sim, size):
         look(page, size, "administratie")
         page.goto(f"{live_app}/exact/instellingen")
         look(page, size, "instellingen")
-        page.locator("form.settings button[type=submit]").click()
+        page.locator("form.settings button.button--primary").click()
         page.locator("#exact [role=alert]").wait_for()
         look(page, size, "instellingen-fouten")
         assert wizard.configure().status_code == 303

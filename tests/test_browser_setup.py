@@ -3,6 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from models import Connection
+
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
@@ -55,6 +57,12 @@ def test_new_admin_sets_up_exact_online(page, live_app, app):
     expect(page).to_have_url(f"{live_app}/exact/instellingen")
     for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition"):
         page.select_option(f"#{field}", index=1)
+    chosen_journal = page.locator("#sales_journal").input_value()
+    expect(page.locator("input[name=relation_types]")).to_have_count(0)  # not read from Exact unless asked
+    page.get_by_role("button", name="Filteren op relatietype…").click()
+    page.get_by_label("B – Zakelijk").check()
+    assert page.locator("#sales_journal").input_value() == chosen_journal, "what was chosen before stays"
+    expect(page.get_by_role("button", name="Filteren op artikelgroep…")).to_be_visible()
     shot(page, "6-import-en-export")
     page.get_by_role("button", name="Verder naar controleren").click()
 
@@ -69,6 +77,7 @@ def test_new_admin_sets_up_exact_online(page, live_app, app):
     expect(page.locator("#locked-administration")).to_contain_text("Bakker Installatietechniek B.V.")
     expect(page.get_by_role("status").first).to_contain_text("Opgeslagen")
     shot(page, "7-opgeslagen")
+    assert Connection.get().settings["relation_types"] == ["B"], "the filter ticked in the browser was saved"
 
     page.goto(f"{live_app}/integraties")
     expect(page.locator("#exact-status")).to_have_text(
