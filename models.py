@@ -220,6 +220,11 @@ class Administration(BaseModel):
             (cls.connection == connection_id) & (cls.code == value)), connection.id, code)
 
 
+# The list's order (the user's current one first, then by name), kept in an index: a page of an accountant's 2,500
+# administrations is read from it without sorting them all.
+Administration.add_index(Administration.connection, Administration.current.desc(), Administration.name)
+
+
 class ExactList(BaseModel):
     """Master data read from the chosen administration (journals, accounts, …), cached per connection."""
 
