@@ -209,7 +209,10 @@ class Administration(BaseModel):
         rows = cls.select().where(cls.connection == connection)
         query = query.strip()
         if query:
-            rows = rows.where(cls.name.contains(query) | cls.code.cast("TEXT").contains(query))
+            matches = cls.name.contains(query)
+            if any(char.isdigit() for char in query):  # a code is all digits: only a query with one can be in it
+                matches |= cls.code.cast("TEXT").contains(query)
+            rows = rows.where(matches)
         total = rows.count()
         page_rows = list(rows.order_by(cls.current.desc(), cls.name).paginate(page, PAGE_SIZE))
         return page_rows, total
