@@ -71,6 +71,7 @@ def create_app(test_config=None):
     models.db.initialize(_connect_database(app.config["DATABASE_URL"]))
     models.configure_encryption(MultiFernet([Fernet(key) for key in app.config["TOKEN_KEYS"]]))
     models.create_tables()
+    models.close_all()  # a pooled connection opened here must not outlive a fork (gunicorn --preload)
 
     @app.before_request
     def _db_connect():
