@@ -53,8 +53,7 @@ def administration_chosen(view):
     def wrapper(connection, *args, **kwargs):
         if connection.working_division is None:
             return redirect(url_for("setup.administration_get"), 303)
-        lists = master_data(connection, connection.working_division, filters=_filters_wanted(connection))
-        return view(connection, lists, *args, **kwargs)
+        return view(connection, _lists_of(connection), *args, **kwargs)
 
     return wrapper
 
@@ -114,7 +113,7 @@ def administration_post(connection):
 def settings_get(connection, lists):
     """Step 6: import and export settings, with the choices read from the administration."""
     form = SettingsForm(_choices(lists), data=connection.draft_settings or connection.settings)
-    return render_step("settings.html", step=6, connection=connection, form=form, lists=lists)
+    return _settings_page(connection, form, lists)
 
 
 @bp.post("/instellingen")
@@ -125,9 +124,9 @@ def settings_post(connection, lists):
     form = SettingsForm(_choices(lists))
     if request.form.get("filters") in FILTER_LISTS:
         # "Filter on …" only fetched a filter's choices: show them with everything ticked so far, save nothing.
-        return render_step("settings.html", step=6, connection=connection, form=form, lists=lists)
+        return _settings_page(connection, form, lists)
     if not form.validate_on_submit():
-        return render_step("settings.html", 422, step=6, connection=connection, form=form, lists=lists)
+        return _settings_page(connection, form, lists, 422)
     if not connection.is_locked:
         # Kept only while the administration they were checked against is still the one chosen and nothing is saved.
         kept = (Connection.update(draft_settings=form.settings())
@@ -142,7 +141,7 @@ def settings_post(connection, lists):
         form.form_errors.append(_(
             "De Exact Online-gebruiker mist deze rechten: %(rights)s. Vraag de beheerder van uw Exact Online om "
             "deze rechten toe te kennen, of zet de instellingen die ze nodig hebben uit.", rights=", ".join(missing)))
-        return render_step("settings.html", 422, step=6, connection=connection, form=form, lists=lists)
+        return _settings_page(connection, form, lists, 422)
     changed = sorted(name for name, value in form.settings().items() if (connection.settings or {}).get(name) != value)
     with db.atomic():
         Connection.update(settings=form.settings()).where(Connection.id == connection.id).execute()
@@ -155,13 +154,13 @@ def _settings_changed_meanwhile(connection):
     fresh = Connection.get_by_id(connection.id)
     if not fresh.is_logged_in or fresh.working_division is None:
         return redirect(url_for("setup.overview"), 303)
-    lists = master_data(fresh, fresh.working_division, filters=_filters_wanted(fresh))
+    lists = _lists_of(fresh)
     form = SettingsForm(_choices(lists), formdata=None, data=fresh.draft_settings or fresh.settings)
     form.form_errors.append(_(
         "Intussen is de administratie gewijzigd of opgeslagen, in een ander venster of door een andere beheerder. "
         "Uw instellingen zijn daarom niet bewaard. Kies ze hieronder opnieuw voor administratie %(code)s.",
         code=fresh.working_division))
-    return render_step("settings.html", 409, step=6, connection=fresh, form=form, lists=lists)
+    return _settings_page(fresh, form, lists, 409)
 
 
 @bp.post("/instellingen/vernieuwen")
@@ -249,6 +248,16 @@ def _missing_rights(connection, division, settings, client=None) -> list[str]:
     client = client or client_for(connection)
     return [words for endpoint, action, words in required_rights(settings)
             if not client.has_right(division, endpoint, action)]
+
+
+def _settings_page(connection, form, lists, status=200):
+    """Step 6 with this form and these lists."""
+    return render_step("settings.html", status, step=6, connection=connection, form=form, lists=lists)
+
+
+def _lists_of(connection) -> dict:
+    """The working administration's Exact lists, with the filter lists this request needs."""
+    return master_data(connection, connection.working_division, filters=_filters_wanted(connection))
 
 
 def _filters_wanted(connection) -> tuple:
