@@ -106,8 +106,10 @@ def valid_token(connection_id: int, force: bool = False, loaded: Connection | No
     """
     # Most calls find a token that is not due: they need no lock, only the refreshes queue.
     unlocked = loaded or Connection.by_id(connection_id)
-    if unlocked is not None and unlocked.is_logged_in and not _refresh_now(token_of(unlocked), force):
-        return token_of(unlocked)
+    if unlocked is not None and unlocked.is_logged_in:
+        token = token_of(unlocked)
+        if not _refresh_now(token, force):
+            return token
     failure = None
     with locked(connection_id) as connection:
         if not connection.is_logged_in:
