@@ -94,7 +94,11 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
 
         page.goto(f"{live_app}/exact/administratie")
         audit(page, "administration list")
+        # The unsearched list holds Bakker too: wait until the search's answer is swapped in (its count says "found"),
+        # or that late swap would undo the choice made below.
+        unsearched = page.locator("#administration-count").inner_text()
         page.locator("#q").press_sequentially("Bakker")
+        expect(page.locator("#administration-count")).not_to_have_text(unsearched)
         expect(page.locator("#administration-list")).to_contain_text("Bakker")
         expect(page.locator("#division-101")).to_be_visible()
         audit(page, "administration list, searched")
