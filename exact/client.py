@@ -9,7 +9,6 @@ import requests
 from . import odata
 from .errors import (DivisionBlocked, ExactRequestError, ExactUnavailable, NoDivisionAccess, RateLimited,
                      ReauthorizationRequired, TooEarlyToRefresh, http_detail)
-from .oauth import ExactOAuth
 from .ratelimits import RateLimits, rate_limited
 from .tokens import Token
 
@@ -20,13 +19,13 @@ RESET_WAIT_MARGIN = 1.0
 class ExactClient:
     """One user's connection to one Exact country instance; not for sharing between threads."""
 
-    def __init__(self, base_url: str, token: Token, *, oauth: ExactOAuth,
+    def __init__(self, base_url: str, token: Token, *, refresh: Callable[[Token], Token],
                  on_token: Callable[[Token], None], clock: Callable[[], float] = time.time,
                  timeout: float = 10, wait_for_minutely_reset_up_to: float = 0,
                  sleep: Callable[[float], None] = time.sleep):
         self._api_root = f"{base_url.rstrip('/')}/api/v1/"
         self.token = token
-        self._oauth = oauth
+        self._refresh = refresh  # e.g. ExactOAuth.refresh, or a store that refreshes once for all its callers
         self._on_token = on_token
         self._clock = clock
         self._timeout = timeout
@@ -131,7 +130,7 @@ class ExactClient:
         if not self.token.refresh_due(now) or not self.token.may_refresh(now) or now < self._no_refresh_before:
             return
         try:
-            fresh = self._oauth.refresh(self.token)
+            fresh = self._refresh(self.token)
         except TooEarlyToRefresh as early:
             # Exact's clock says our token is younger than we think, so it still accepts it: carry on.
             self._no_refresh_before = early.retry_at

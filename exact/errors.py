@@ -28,6 +28,12 @@ class ExactError(Exception):
     def _templates(self) -> dict[str, str]:
         return self.messages
 
+    @property
+    def key(self) -> str:
+        """How the failure is remembered (on a connection, a login attempt): its class, and its scope or division."""
+        extra = getattr(self, "scope", None) or getattr(self, "division", None)
+        return type(self).__name__ if extra is None else f"{type(self).__name__}:{extra}"
+
     def __str__(self) -> str:
         return f"{type(self).__name__}: {self.detail or self.message('en')}"
 

@@ -1,6 +1,4 @@
 """Exact Online's OAuth2 authorization-code flow over requests-oauthlib."""
-import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,27 +17,16 @@ from .tokens import MIN_SECONDS_BETWEEN_TOKENS, Token
 SERVER_TOO_EARLY_BACKOFF = 60
 
 
-class _DropDebugRecords(logging.Filter):
-    """Drops requests-oauthlib's debug records: they print token bodies and the client secret."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno > logging.DEBUG
-
-
-logging.getLogger("requests_oauthlib.oauth2_session").addFilter(_DropDebugRecords())
-
-
 class ExactOAuth:
     """Builds Exact's consent URL and obtains and refreshes tokens on one country instance."""
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, redirect_uri: str,
                  timeout: float = 10, clock: Callable[[], float] = time.time,
                  allow_insecure_transport: bool = False):
-        if urlsplit(base_url).scheme != "https":
-            if not allow_insecure_transport:
-                raise ConfigurationError(f"{base_url} is not https and insecure transport is not allowed")
-            # oauthlib only knows this process-wide switch; the app turns it on for the simulator only.
-            os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
+        # oauthlib also refuses plain http unless the process-wide OAUTHLIB_INSECURE_TRANSPORT is set; the app's
+        # configuration sets it only when every insecure host is allowed (a local simulator).
+        if urlsplit(base_url).scheme != "https" and not allow_insecure_transport:
+            raise ConfigurationError(f"{base_url} is not https and insecure transport is not allowed")
         self.base_url = base_url.rstrip("/")
         self.client_id = client_id
         self._client_secret = client_secret

@@ -82,7 +82,7 @@ def test_rate_limit_headers_are_read_after_division_calls(sim):
 def test_due_token_is_refreshed_and_saved_before_the_next_call(sim):
     oauth, token = connect(sim, JAN)
     saved: list[tuple[Token, list[str]]] = []
-    client = ExactClient(sim.base_url("nl"), token, oauth=oauth, clock=sim.now,
+    client = ExactClient(sim.base_url("nl"), token, refresh=oauth.refresh, clock=sim.now,
                          on_token=lambda fresh: saved.append((fresh, [c["endpoint"] for c in sim.calls()])))
     sim.advance(575)
     sim.clear_calls()
@@ -109,7 +109,7 @@ def test_exact_saying_too_early_leaves_the_current_token_in_use(sim):
 
     oauth, token = connect(sim, JAN, oauth=make_oauth(sim, clock=clock))
     saved: list[Token] = []
-    client = ExactClient(sim.base_url("nl"), token, oauth=oauth, on_token=saved.append, clock=clock)
+    client = ExactClient(sim.base_url("nl"), token, refresh=oauth.refresh, on_token=saved.append, clock=clock)
     skew[0] = 575  # our clock jumps ahead: we think a refresh is due, Exact disagrees
     assert client.me()["UserName"] == JAN
     assert client.me()["UserName"] == JAN
@@ -245,7 +245,7 @@ def test_a_timeout_means_exact_is_unavailable(sim):
 
 def test_an_unreachable_host_means_exact_is_unavailable(sim):
     client, _ = make_client(sim, JAN)
-    unreachable = ExactClient("http://127.0.0.1:9/nl", client.token, oauth=client._oauth, on_token=pytest.fail,
+    unreachable = ExactClient("http://127.0.0.1:9/nl", client.token, refresh=pytest.fail, on_token=pytest.fail,
                               clock=sim.now)
     with pytest.raises(ExactUnavailable, match="ConnectionError"):
         unreachable.me()

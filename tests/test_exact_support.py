@@ -34,5 +34,5 @@ def make_client(sim, username: str = JAN, cc: str = "nl", **kwargs) -> tuple[Exa
     """A connected client on the simulator's clock, and the list its on_token callback appends to."""
     oauth, token = connect(sim, username, cc)
     saved: list[Token] = []
-    client = ExactClient(sim.base_url(cc), token, oauth=oauth, on_token=saved.append, clock=sim.now, **kwargs)
+    client = ExactClient(sim.base_url(cc), token, refresh=oauth.refresh, on_token=saved.append, clock=sim.now, **kwargs)
     return client, saved
