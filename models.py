@@ -3,6 +3,8 @@ import datetime
 import json
 import secrets
 
+from contextlib import contextmanager
+
 from cryptography.fernet import InvalidToken
 from cryptography.fernet import MultiFernet
 from peewee import BooleanField
@@ -13,7 +15,10 @@ from peewee import DoubleField
 from peewee import ForeignKeyField
 from peewee import IntegerField
 from peewee import Model
+from peewee import SqliteDatabase
 from peewee import TextField
+
+from exact.tokens import Token
 
 db = DatabaseProxy()
 
@@ -68,39 +73,6 @@ class BaseModel(Model):
     class Meta:
         database = db
 
-    @classmethod
-    def prepared(cls, name: str, build, *params) -> list:
-        """The rows of a hot query, whose SQL is built once per kind of database and then reused.
-
-        Peewee writes a query's SQL anew on every call; for a 27-column row that costs more than running it.
-        `build(*params)` makes the query, which must take exactly `params`, in order; `name` keys its SQL.
-        """
-        key = (cls, name, type(db.obj))
-        sql = _PREPARED.get(key)
-        if sql is None:
-            sql, built_with = build(*params).sql()
-            if list(built_with) != list(params):
-                raise ValueError(f"{name}: the query takes {built_with!r}, not {params!r}")
-            _PREPARED[key] = sql
-        cursor = db.execute_sql(sql, params)
-        fields = [cls._meta.columns[column[0]] for column in cursor.description]
-        rows = []
-        for values in cursor.fetchall():
-            # As peewee's own row reader does, without resolving the columns again for every row.
-            row = cls(__no_default__=1)
-            row.__data__ = {field.name: field.python_value(value) for field, value in zip(fields, values)}
-            rows.append(row)
-        return rows
-
-    @classmethod
-    def first(cls, name: str, build, *params):
-        """The first row of a prepared() query, or None."""
-        rows = cls.prepared(name, build, *params)
-        return rows[0] if rows else None
-
-
-_PREPARED: dict = {}
-
 
 class Connection(BaseModel):
     """The Exact Online connection of one OutSmart account (at most one row per account)."""
@@ -140,7 +112,7 @@ class Connection(BaseModel):
     @classmethod
     def of_account(cls, account: str) -> "Connection | None":
         """The account's stored connection, if it has one."""
-        return cls.first("of_account", lambda value: cls.select().where(cls.account == value), account)
+        return cls.get_or_none(cls.account == account)
 
     @classmethod
     def for_account(cls, account: str) -> "Connection":
@@ -150,7 +122,18 @@ class Connection(BaseModel):
     @classmethod
     def by_id(cls, connection_id: int) -> "Connection | None":
         """The connection with this id, if it still exists."""
-        return cls.first("by_id", lambda value: cls.select().where(cls.id == value), connection_id)
+        return cls.get_or_none(cls.id == connection_id)
+
+    @classmethod
+    @contextmanager
+    def locked(cls, connection_id: int):
+        """The row, re-read and locked against every other thread, process and machine until the block ends."""
+        if isinstance(db.obj, SqliteDatabase):
+            with db.atomic("IMMEDIATE"):  # SQLite locks the whole file for writing: one writer at a time
+                yield cls.get_by_id(connection_id)
+        else:
+            with db.atomic():
+                yield cls.select().where(cls.id == connection_id).for_update().get()
 
     @property
     def is_logged_in(self) -> bool:
@@ -169,6 +152,19 @@ class Connection(BaseModel):
     def refresh_idle_deadline(self) -> float | None:
         """When the refresh token dies unused: Exact keeps one for 30 days after it was issued."""
         return None if self.token_issued_at is None else self.token_issued_at + REFRESH_TOKEN_IDLE.total_seconds()
+
+    @property
+    def token(self) -> Token:
+        """The stored token pair."""
+        return Token(access_token=self.access_token, refresh_token=self.refresh_token,
+                     expires_at=self.token_expires_at, issued_at=self.token_issued_at)
+
+    def hold_token(self, token: Token) -> None:
+        """Put a token pair on this row (saved by whoever saves the row)."""
+        self.access_token = token.access_token
+        self.refresh_token = token.refresh_token
+        self.token_issued_at = token.issued_at
+        self.token_expires_at = token.expires_at
 
     def clear_tokens(self) -> None:
         self.access_token = self.refresh_token = None
@@ -219,8 +215,7 @@ class Administration(BaseModel):
 
     @classmethod
     def find(cls, connection: Connection, code: int) -> "Administration | None":
-        return cls.first("find", lambda connection_id, value: cls.select().where(
-            (cls.connection == connection_id) & (cls.code == value)), connection.id, code)
+        return cls.get_or_none((cls.connection == connection) & (cls.code == code))
 
 
 # The list's order (the user's current one first, then by name), kept in an index: a page of an accountant's 2,500
@@ -243,16 +238,13 @@ class ExactList(BaseModel):
     @classmethod
     def cached(cls, connection: Connection, division: int) -> dict:
         """The cached lists of one administration, by kind."""
-        rows = cls.prepared("cached", lambda connection_id, code: cls.select().where(
-            (cls.connection == connection_id) & (cls.division == code)), connection.id, division)
+        rows = cls.select().where((cls.connection == connection) & (cls.division == division))
         return {row.kind: row for row in rows}
 
     @classmethod
     def of_kind(cls, connection: Connection, division: int, kind: str) -> "ExactList | None":
         """One cached list of one administration."""
-        return cls.first("of_kind", lambda connection_id, code, name: cls.select().where(
-            (cls.connection == connection_id) & (cls.division == code) & (cls.kind == name)),
-            connection.id, division, kind)
+        return cls.get_or_none((cls.connection == connection) & (cls.division == division) & (cls.kind == kind))
 
 
 class LoginAttempt(BaseModel):
@@ -285,6 +277,20 @@ class LoginAttempt(BaseModel):
     @classmethod
     def of_account(cls, attempt_id: str, account: str) -> "LoginAttempt | None":
         return cls.get_or_none((cls.id == attempt_id) & (cls.account == account))
+
+    def bind_browser(self, key_digest: str) -> bool:
+        """Tie the attempt to the one browser window that opened it first; False if another one did."""
+        bound = (LoginAttempt.update(browser_key=key_digest)
+                 .where((LoginAttempt.id == self.id) & LoginAttempt.browser_key.is_null())
+                 .execute())
+        return bound == 1
+
+    def use(self) -> bool:
+        """Use the attempt's state for its one callback; False if it was used before."""
+        used = (LoginAttempt.update(used_at=utcnow())
+                .where((LoginAttempt.id == self.id) & LoginAttempt.used_at.is_null())
+                .execute())
+        return used == 1
 
     def finish(self, outcome: str, reason: str | None = None) -> None:
         """Record how the attempt ended (once: a later report never overwrites the first)."""
