@@ -17,16 +17,12 @@ from exact.errors import RateLimited
 from exact.errors import ReauthorizationRequired
 from exact.hosts import COUNTRIES
 from models import Connection
-from views.exact_api import valid_token
+from views.exact_clients import token_store
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 def register(app, csrf):
     """Install the API: no CSRF (no cookies, a bearer key per calling service) and no entry needed."""
-    keys = app.config.get("SERVICE_KEYS") or ""
-    if isinstance(keys, str):
-        keys = dict(item.strip().split(":", 1) for item in keys.split(",") if ":" in item)
-    app.config["SERVICE_KEYS"] = keys
     csrf.exempt(bp)
     app.register_blueprint(bp)
 
@@ -89,7 +85,7 @@ def access_token(account):
         return problem(409, "not_synchronising", "The connection is not saved and active; the admin must connect "
                        "and save it in the Exact Online settings.", state=state)
     try:
-        token = valid_token(found.id, loaded=found)
+        token = token_store().valid_token(found.id, loaded=found)
     except ReauthorizationRequired:
         return problem(409, "reauthorization_required", "Exact Online no longer accepts this connection; the admin "
                        "must reconnect it in the Exact Online settings.", state=Connection.EXPIRED)

@@ -11,7 +11,7 @@ from models import REFRESH_TOKEN_IDLE
 from models import Connection
 from models import configure_encryption
 from models import db
-from views.exact_api import valid_token
+from views.exact_clients import token_store
 
 
 @click.command("keep-alive")
@@ -23,12 +23,13 @@ def keep_alive_command(older_than_days):
         raise click.BadParameter(f"must be under {REFRESH_TOKEN_IDLE.days} days, or the tokens are already gone")
     cutoff = time.time() - older_than_days * 86400
     refreshed = failed = 0
+    store = token_store()
     for connection in Connection.refresh_tokens_older_than(cutoff):
         try:
-            valid_token(connection.id, force=True)
+            store.valid_token(connection.id, force=True)
             refreshed += 1
         except ExactError as error:
-            failed += 1  # valid_token marked a dead grant as expired: the admin sees "Verbind opnieuw"
+            failed += 1  # the store marked a dead grant as expired: the admin sees "Verbind opnieuw"
             click.echo(f"{connection.account}: not refreshed ({type(error).__name__})")
     click.echo(f"refreshed {refreshed}, failed {failed}")
 

@@ -98,8 +98,6 @@ def embed_url_command(account, user, locale, host_origin):
 
 
 def register(app):
-    """Install the entry guard, the /embed route and the embed-url command."""
-    # First of the before-request hooks: without an entry, a POST too gets this page, not CSRF's "page expired".
-    app.before_request_funcs.setdefault(None, []).insert(0, guard_entry)
+    """Install the /embed route and the embed-url command (create_app runs guard_entry before every request)."""
     app.register_blueprint(bp)
     app.cli.add_command(embed_url_command)

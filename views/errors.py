@@ -13,12 +13,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from exact.errors import ExactError
 from exact.errors import RateLimited
 from exact.errors import ReauthorizationRequired
-from models import Connection
-from models import Event
+import connections
 from views.account import current_connection
 from views.api import problem
 from views.htmx import render_step
-from views.session import FORM_TOO_LARGE
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +25,7 @@ EXACT_STATUS = {RateLimited: 429, ReauthorizationRequired: 401}
 
 
 def register(app):
-    """Install the error handlers on the app, and the refusal of requests no view can read."""
-    # First of the before-request hooks: neither the entry check, nor CSRF, nor a view reads such a request.
-    app.before_request_funcs.setdefault(None, []).insert(0, refuse_unreadable_request)
+    """Install the error handlers on the app."""
     app.register_error_handler(ExactError, exact_failed)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(RequestEntityTooLarge, too_large)
@@ -53,31 +49,26 @@ def exact_failed(error: ExactError):
     log.warning("Exact call failed on %s: %s", request.path, error.detail)
     connection = current_connection()
     if isinstance(error, ReauthorizationRequired) and connection.id is not None:
-        Connection.update(status=Connection.EXPIRED).where(
-            (Connection.id == connection.id)
-            & Connection.status.in_([Connection.CONNECTED, Connection.SAVED])).execute()
-        Event.record(connection.account, "authentication_expired", reason=type(error).__name__)
-        connection = Connection.get_by_id(connection.id)
+        connections.mark_expired(connection, error)
+        connection = current_connection()
     status = next((code for kind, code in EXACT_STATUS.items() if isinstance(error, kind)), 503)
     retry = retry_url()
-    return render_step("error.html", status, step=None, connection=connection,
+    return render_step("error.html", status, connection=connection,
                        message=error.message(get_locale().language), retry=retry,
                        reconnect=isinstance(error, ReauthorizationRequired))
 
 
-# A form too large to read (Flask's MAX_FORM_* limits): 413. A NUL character in the path, the query or the form, which
-# PostgreSQL cannot even compare, and a form field without a name, on which Flask-WTF's CSRF check raises: 400.
+# A form too large to read (Flask's MAX_FORM_* limits): 413, raised by reading it. A NUL character in the path, the
+# query or the form, which PostgreSQL cannot even compare, and a form field without a name, on which Flask-WTF's CSRF
+# check raises: 400.
 def refuse_unreadable_request():
     """Refuse what no page of ours sends and the code after this hook cannot take, in words."""
-    too_large_error = request.environ.get(FORM_TOO_LARGE)
-    if too_large_error is not None:
-        raise too_large_error
     sent = [request.path, *_texts(request.args), *_texts(request.form)]
     if None in sent or any("\x00" in text for text in sent):
         if _for_api():
             return problem(400, "bad_request", "The request cannot be read (a NUL character or a field without a "
                            "name); nothing was changed.")
-        return render_step("error.html", 400, step=None, connection=None, retry=None, message=_(
+        return render_step("error.html", 400, connection=None, retry=None, message=_(
             "Dit verzoek kan niet worden gelezen (een NUL-teken of een veld zonder naam), daarom is er niets "
             "gewijzigd. Laad de pagina opnieuw en probeer het nog eens."))
     return None
@@ -95,23 +86,23 @@ def _for_api() -> bool:
 def too_large(error: RequestEntityTooLarge):
     if _for_api():
         return problem(413, "too_large", "The request is too large; nothing was changed.")
-    return render_step("error.html", 413, step=None, connection=None, retry=None, message=_(
+    return render_step("error.html", 413, connection=None, retry=None, message=_(
         "Het formulier is te groot om te verwerken, daarom is er niets opgeslagen. Laad de pagina opnieuw en probeer "
         "het nog eens."))
 
 
 def csrf_failed(error: CSRFError):
-    return render_step("error.html", 400, step=None, connection=current_connection(), retry=retry_url(),
+    return render_step("error.html", 400, connection=current_connection(), retry=retry_url(),
                        message=_("Deze pagina was verlopen, daarom is er niets opgeslagen. Laad de pagina opnieuw "
                                  "en probeer het nog eens."))
 
 
 def not_found(error):
-    return render_step("error.html", 404, step=None, connection=None, retry=None,
+    return render_step("error.html", 404, connection=None, retry=None,
                        message=_("Deze pagina bestaat niet. Ga terug naar de Exact Online-instellingen."))
 
 
 def server_error(error):
-    return render_step("error.html", 500, step=None, connection=None, retry=retry_url(),
+    return render_step("error.html", 500, connection=None, retry=retry_url(),
                        message=_("Er ging bij ons iets mis; er is niets gewijzigd. Probeer het over een paar "
                                  "minuten opnieuw."))

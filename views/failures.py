@@ -12,19 +12,13 @@ _ERROR_ARGUMENTS = {
 }
 
 
-def error_key(error: exact_errors.ExactError) -> str:
-    """How a failure is remembered (on a login attempt, on a connection): its class and its scope or division."""
-    extra = getattr(error, "scope", None) or getattr(error, "division", None)
-    return type(error).__name__ if extra is None else f"{type(error).__name__}:{extra}"
-
-
 def is_error_key(key: str | None) -> bool:
     error_class = getattr(exact_errors, (key or "").partition(":")[0], None)
     return isinstance(error_class, type) and issubclass(error_class, exact_errors.ExactError)
 
 
 def exact_error_message(key: str) -> str:
-    """A remembered failure (see error_key), said in plain words in the user's language."""
+    """A remembered failure (see ExactError.key), said in plain words in the user's language."""
     name, _, extra = (key or "").partition(":")
     error_class = getattr(exact_errors, name) if is_error_key(key) else exact_errors.ExactError
     arguments = _ERROR_ARGUMENTS.get(error_class, lambda extra: ())(extra)

@@ -3,6 +3,8 @@ from flask import make_response
 from flask import render_template
 from flask import request
 
+from views.steps import BY_NAME
+
 # The request headers wants_partial() branches on; caches must key on them.
 VARY_HEADERS = ("HX-Request", "HX-Boosted", "HX-History-Restore-Request", "HX-Request-Type")
 
@@ -15,9 +17,13 @@ def wants_partial() -> bool:
     return headers.get("HX-Request-Type", "partial") == "partial"  # htmx 4 sends it; htmx 2 doesn't
 
 
-def render_step(partial: str, status: int = 200, **context):
-    """Render `partials/<partial>` alone for htmx, or inside the full page; mark the response Vary."""
+def render_step(partial: str, status: int = 200, step: str | None = None, **context):
+    """Render `partials/<partial>` alone for htmx, or inside the full page; mark the response Vary.
+
+    `step` names the setup step the page belongs to (views/steps.py), for the stepper; none outside the setup.
+    """
     template = f"partials/{partial}" if wants_partial() else "page.html"
-    response = make_response(render_template(template, partial=f"partials/{partial}", **context), status)
+    context.update(partial=f"partials/{partial}", step=BY_NAME[step] if step else None)
+    response = make_response(render_template(template, **context), status)
     response.vary.update(VARY_HEADERS)
     return response

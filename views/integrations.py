@@ -17,4 +17,4 @@ def home():
 @bp.get("/integraties")
 def index():
     """The software integrations, with Exact Online's connection status."""
-    return render_step("integrations.html", step=1, connection=current_connection())
+    return render_step("integrations.html", step="integrations", connection=current_connection())

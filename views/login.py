@@ -11,29 +11,22 @@ from flask import request
 from flask import url_for
 from flask_babel import gettext as _
 
+import connections
 from exact.errors import AccessDenied
 from exact.errors import ExactError
 from exact.hosts import COUNTRIES
 from exact.oauth import parse_callback
 from forms.country import CountryForm
 from forms.disconnect import DisconnectForm
-from models import Administration
 from models import Connection
-from models import Event
-from models import ExactList
 from models import STATE_TTL
 from models import LoginAttempt
-from models import db
-from models import utcnow
 from views.account import current_account
 from views.account import current_connection
 from views.account import current_user
-from views.exact_api import client_for_token
-from views.exact_api import host_for
-from views.exact_api import locked
-from views.exact_api import oauth_for
-from views.exact_api import store_token
-from views.failures import error_key
+from views.exact_clients import host_for
+from views.exact_clients import login_client
+from views.exact_clients import oauth_for
 from views.failures import exact_error_message
 from views.failures import is_error_key
 from views.htmx import render_step
@@ -47,7 +40,7 @@ def country_get():
     """Step 2: choose the country, then go to Exact's login page."""
     connection = current_connection()
     form = CountryForm(country=connection.country)
-    return render_step("country.html", step=2, form=form, connection=connection)
+    return render_step("country.html", step="country", form=form, connection=connection)
 
 
 @bp.post("/land")
@@ -56,16 +49,16 @@ def country_post():
     connection = current_connection()
     form = CountryForm()
     if not form.validate_on_submit():
-        return render_step("country.html", 422, step=2, form=form, connection=connection)
+        return render_step("country.html", 422, step="country", form=form, connection=connection)
     if connection.is_locked and form.country.data != connection.country:
         form.country.errors.append(_(
             "Deze verbinding hoort bij Exact Online %(country)s, waar de administratie is vastgezet. Kies dat land, "
             "of verbreek eerst de verbinding.", country=COUNTRIES[connection.country].name))
-        return render_step("country.html", 422, step=2, form=form, connection=connection)
+        return render_step("country.html", 422, step="country", form=form, connection=connection)
     if request.form.get("popup"):
-        attempt = LoginAttempt.start(current_account(), form.country.data, current_user(), LoginAttempt.POPUP)
-        return render_step("login_waiting.html", step=3, attempt=attempt, connection=connection)
-    attempt = LoginAttempt.start(current_account(), form.country.data, current_user())
+        attempt = connections.start_login(current_account(), form.country.data, current_user(), LoginAttempt.POPUP)
+        return render_step("login_waiting.html", step="login", attempt=attempt, connection=connection)
+    attempt = connections.start_login(current_account(), form.country.data, current_user())
     # A full-page navigation: Exact's login page must never be framed or fetched by htmx.
     return redirect(oauth_for(attempt.country).authorization_url(attempt.state), 303)
 
@@ -78,10 +71,7 @@ def popup_start(attempt_id):
         return _popup_done(None, "failed", _("Deze inlogpoging is verlopen of ongeldig. Sluit dit venster en start "
                                               "het inloggen opnieuw vanuit OutSmart."), 400)
     browser_key = secrets.token_urlsafe(32)
-    claimed = (LoginAttempt.update(browser_key=_digest(browser_key))
-               .where((LoginAttempt.id == attempt.id) & LoginAttempt.browser_key.is_null())
-               .execute())
-    if claimed != 1:
+    if not attempt.bind_browser(_digest(browser_key)):
         return _popup_done(attempt, "failed", _("Deze inlogpoging is al gestart in een ander venster. Sluit dit "
                                                  "venster en gebruik het andere, of start opnieuw."), 409)
     response = redirect(oauth_for(attempt.country).authorization_url(attempt.state), 303)
@@ -100,12 +90,11 @@ def popup_status(attempt_id):
     if attempt.outcome is None and (request.args.get("closed") or attempt.expired()):
         attempt.finish("closed")
     if attempt.outcome is None:
-        response = render_step("login_waiting.html", step=3, attempt=attempt, connection=current_connection())
+        response = render_step("login_waiting.html", step="login", attempt=attempt, connection=current_connection())
         response.headers["HX-Push-Url"] = "false"  # polling must not fill the history
         return response
     if attempt.outcome == "connected":
-        connection = current_connection()
-        return redirect(_after_login(connection, attempt.reason == "other_user"), 303)
+        return redirect(_after_login(current_connection(), attempt.reason == "other_user"), 303)
     return _login_failed(_failure_message(attempt.outcome, attempt.reason), 200)
 
 
@@ -116,33 +105,28 @@ def callback():
     if attempt is None:
         return _finish_page(None, "failed", "state", 400)
     try:
-        code = parse_callback(request.args)
-        token = oauth_for(attempt.country).exchange_code(code)
-        pending = {}
-        client = client_for_token(attempt.country, token, lambda new: pending.update(token=new))
-        me = client.me()
-        divisions = client.divisions(me["CurrentDivision"])
+        login = _read_login(attempt.country, parse_callback(request.args))
     except AccessDenied:
         return _finish_page(attempt, "cancelled", None, 200)
     except ExactError as error:
         log.warning("Exact login failed: %s", error.detail)
-        return _finish_page(attempt, "failed", error_key(error), 502)
-    connection = Connection.for_account(attempt.account)
-    refusal = _reconnect_refusal(connection, attempt.country, divisions)
-    if refusal:
-        return _finish_page(attempt, "refused", refusal, 409)
-    # Reconnecting a saved connection as someone else is allowed (same administration), but said out loud.
-    other_user = connection.is_locked and connection.exact_user_id not in (None, me.get("UserID"))
-    with db.atomic():
-        _store_login(connection, attempt.country, me, divisions)
-        store_token(connection, pending.get("token", token))
-        attempt.finish("connected", "other_user" if other_user else None)
-        Event.record(connection.account, "reconnected" if connection.is_locked else "connected", attempt.user,
-                     country=attempt.country, exact_user=me.get("FullName"), other_user=other_user,
-                     administrations=len(divisions))
+        return _finish_page(attempt, "failed", error.key, 502)
+    outcome = connections.connect(attempt, login)
+    if outcome.refused:
+        return _finish_page(attempt, "refused", outcome.refused, 409)
     if attempt.mode == LoginAttempt.POPUP:
         return _popup_done(attempt, "connected", _("Verbonden met Exact Online. Dit venster sluit vanzelf."), 200)
-    return redirect(_after_login(connection, other_user), 303)
+    return redirect(_after_login(current_connection(), outcome.other_user), 303)
+
+
+def _read_login(country: str, code: str) -> connections.Login:
+    """Trade the code for tokens, then ask Exact who logged in and which administrations they allowed."""
+    token = oauth_for(country).exchange_code(code)
+    refreshed = {}
+    client = login_client(country, token, lambda new: refreshed.update(token=new))
+    me = client.me()
+    divisions = client.divisions(me["CurrentDivision"])
+    return connections.Login(country, host_for(country), refreshed.get("token", token), me, divisions)
 
 
 @bp.get("/verbinding")
@@ -151,7 +135,7 @@ def details():
     connection = current_connection()
     if not connection.is_logged_in:
         return redirect(url_for("setup.overview"), 303)
-    return render_step("details.html", step=4, connection=connection)
+    return render_step("details.html", step="details", connection=connection)
 
 
 @bp.get("/verbreken")
@@ -160,7 +144,7 @@ def disconnect_get():
     connection = current_connection()
     if connection.status in (Connection.NOT_CONNECTED, Connection.DISCONNECTED):
         return redirect(url_for("setup.overview"), 303)
-    return render_step("disconnect.html", step=None, connection=connection, form=DisconnectForm())
+    return render_step("disconnect.html", connection=connection, form=DisconnectForm())
 
 
 @bp.post("/verbreken")
@@ -169,21 +153,8 @@ def disconnect_post():
     connection = current_connection()
     form = DisconnectForm()
     if not form.validate_on_submit():
-        return render_step("disconnect.html", 422, step=None, connection=connection, form=form)
-    if connection.id is not None and connection.status != Connection.DISCONNECTED:
-        # Read again under the row lock: a save that committed since this request read the connection must be
-        # disconnected (and named in the history) as saved, and its settings kept, not overwritten by an old copy.
-        with locked(connection.id) as connection:
-            if connection.status != Connection.DISCONNECTED:
-                Event.record(connection.account, "disconnected", current_user(), administration=connection.division,
-                             administration_name=connection.division_name)
-                connection.status = Connection.DISCONNECTED
-                connection.disconnected_at = utcnow()
-                connection.clear_tokens()
-                connection.division = connection.division_name = connection.draft_division = None
-                connection.save()
-                Administration.delete().where(Administration.connection == connection).execute()
-                ExactList.delete().where(ExactList.connection == connection).execute()
+        return render_step("disconnect.html", 422, connection=connection, form=form)
+    connections.disconnect(connection, current_user())  # already disconnected: the same outcome
     return redirect(url_for("setup.overview", notice="disconnected"), 303)
 
 
@@ -199,10 +170,7 @@ def _take_attempt(state: str) -> LoginAttempt | None:
     attempt = LoginAttempt.get_or_none(LoginAttempt.state == state) if state else None
     if attempt is None or attempt.expired() or not _same_browser(attempt):
         return None
-    claimed = (LoginAttempt.update(used_at=utcnow())
-               .where((LoginAttempt.id == attempt.id) & LoginAttempt.used_at.is_null())
-               .execute())
-    return attempt if claimed == 1 else None
+    return attempt if attempt.use() else None
 
 
 def _same_browser(attempt: LoginAttempt) -> bool:
@@ -253,7 +221,7 @@ def _popup_done(attempt: LoginAttempt | None, outcome: str, message: str, status
 
 
 def _login_failed(message: str, status: int):
-    return render_step("login_failed.html", status, step=3, message=message, connection=current_connection())
+    return render_step("login_failed.html", status, step="login", message=message, connection=current_connection())
 
 
 REFUSALS = {
@@ -264,41 +232,3 @@ REFUSALS = {
         "U heeft bij Exact Online geen toegang gegeven tot de vastgezette administratie. Log opnieuw in en vink "
         "die administratie aan, of verbreek de verbinding om een andere te kiezen. Er is niets gewijzigd."),
 }
-
-
-def _reconnect_refusal(connection: Connection, country: str, divisions: list) -> str | None:
-    """Why a new login may not replace the tokens of a saved connection (a REFUSALS key), if it may not."""
-    if not connection.is_locked:
-        return None
-    if country != connection.country or host_for(country) != connection.base_url:
-        return "other_country"
-    if connection.division not in {row["Code"] for row in divisions}:
-        return "locked_division_missing"
-    return None
-
-
-def _store_login(connection: Connection, country: str, me: dict, divisions: list) -> None:
-    """Save who logged in where and which administrations the consent allows."""
-    connection.country = country
-    connection.base_url = host_for(country)
-    connection.exact_user_id = me.get("UserID")
-    connection.exact_user_name = me.get("FullName")
-    connection.exact_user_email = me.get("Email")
-    connection.current_division = me.get("CurrentDivision")
-    connection.consented_divisions = len(divisions)
-    connection.connected_at = utcnow()
-    connection.disconnected_at = None
-    if not connection.is_locked:
-        connection.status = Connection.CONNECTED
-        connection.draft_division = None
-    else:
-        connection.status = Connection.SAVED
-    connection.save()
-    Administration.delete().where(Administration.connection == connection).execute()
-    rows = [dict(connection=connection, code=row["Code"], name=row.get("Description") or str(row["Code"]),
-                 country=row.get("Country"), currency=row.get("Currency"), vat_number=row.get("VATNumber"),
-                 status=row.get("Status", 1), blocked=bool(row.get("BlockingStatus")),
-                 current=row["Code"] == connection.current_division)
-            for row in divisions]
-    for batch in range(0, len(rows), 500):
-        Administration.insert_many(rows[batch:batch + 500]).execute()

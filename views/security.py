@@ -23,12 +23,20 @@ class RedactSecretQuery(logging.Filter):
         return True
 
 
+class DropDebugRecords(logging.Filter):
+    """requests-oauthlib's debug records print token bodies and the client secret: never let one through."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
 def register(app):
-    """Add the security headers to every response; keep credentials out of the development server's access log."""
+    """Add the security headers to every response; keep credentials out of every log."""
     app.after_request(add_security_headers)
-    access_log = logging.getLogger("werkzeug")
-    if not any(isinstance(existing, RedactSecretQuery) for existing in access_log.filters):
-        access_log.addFilter(RedactSecretQuery())
+    for name, kind in (("werkzeug", RedactSecretQuery), ("requests_oauthlib.oauth2_session", DropDebugRecords)):
+        logger = logging.getLogger(name)
+        if not any(isinstance(existing, kind) for existing in logger.filters):
+            logger.addFilter(kind())
 
 
 def content_security_policy() -> str:

@@ -1,6 +1,6 @@
 """A session that works inside a cross-site iframe even when the browser withholds its cookie."""
+import flask
 from flask import current_app
-from flask import request
 from flask import session
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature
@@ -9,9 +9,25 @@ from werkzeug.exceptions import RequestEntityTooLarge
 # Pages send the signed session back in this header (htmx) or form field (plain forms).
 HEADER = "X-Session"
 FIELD = "_session"
-# Where _form_value leaves a form too large to read, for views/errors.py to refuse before anything else runs.
-FORM_TOO_LARGE = "outsmart.form_too_large"
-TOKEN_KEY = "outsmart.session_token"
+
+
+class Request(flask.Request):
+    """Flask's request, remembering why its form could not be read: every reader after the first gets the same 413.
+
+    The session is opened before any hook runs and may read the form; the first step of the request pipeline
+    (views/errors.refuse_unreadable_request) then reads it again and refuses the request in words.
+    """
+
+    unreadable: RequestEntityTooLarge | None = None
+
+    def _load_form_data(self) -> None:
+        if self.unreadable is None:
+            try:
+                super()._load_form_data()
+            except RequestEntityTooLarge as error:
+                self.unreadable = error
+        if self.unreadable is not None:
+            raise self.unreadable
 
 
 class PortableSessionInterface(SecureCookieSessionInterface):
@@ -37,23 +53,18 @@ class PortableSessionInterface(SecureCookieSessionInterface):
 
 
 def _form_value(request) -> str | None:
-    if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        try:
-            return request.form.get(FIELD)
-        except RequestEntityTooLarge as error:
-            # Raised here, while Flask opens the session, it would be a 500 without any page (Flask's error page
-            # needs the session); the session comes from the header or cookie instead, and the form is refused.
-            request.environ[FORM_TOO_LARGE] = error
-    return None
+    if request.method != "POST" or request.mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return None
+    try:
+        return request.form.get(FIELD)
+    except RequestEntityTooLarge:
+        # Raised here, while Flask opens the session, it would be a 500 without any page (Flask's error page needs
+        # the session); the session comes from the header or cookie instead, and the request pipeline refuses it.
+        return None
 
 
 def session_token() -> str:
     """The signed session as the page sends it back (empty outside an embedded visit)."""
     if not session.get("embedded"):
         return ""
-    # A page writes it twice (hx-headers and each form); signing it once per request is enough.
-    cached = request.environ.get(TOKEN_KEY)
-    if cached is None:
-        interface = current_app.session_interface
-        cached = request.environ[TOKEN_KEY] = interface.get_signing_serializer(current_app).dumps(dict(session))
-    return cached
+    return current_app.session_interface.get_signing_serializer(current_app).dumps(dict(session))
