@@ -8,19 +8,20 @@ import threading
 from cryptography.fernet import Fernet
 from cryptography.fernet import MultiFernet
 from flask import Flask
+from flask import current_app
 from flask import g
 from flask import request
+from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from playhouse.db_url import connect
 
 import models
 from exact.hosts import parse_base_urls
-from views.exact_api import save_rate_limits
-from views.formatting import RequestBabel
 from views.session import PortableSessionInterface
+from views.session import Request
 
 csrf = CSRFProtect()
-babel = RequestBabel()
+babel = Babel()
 
 # The simulator's registered demo app (exact_sim/settings.py); used only when no Exact credentials are set.
 DEMO_CLIENT_ID = "{0b7f5d2e-3c4a-4e8b-9a61-2f5c8d9e1a47}"
@@ -51,6 +52,8 @@ def create_app(test_config=None):
         BABEL_DEFAULT_TIMEZONE="Europe/Amsterdam",
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(app.root_path, "translations"),
         WTF_CSRF_TIME_LIMIT=None,
+        # CSRF is checked by the request pipeline below, in its place among the other checks.
+        WTF_CSRF_CHECK_DEFAULT=False,
         # The largest form here is a few KB; a bigger body is refused (413, in words) before it is read into memory.
         MAX_CONTENT_LENGTH=1024 * 1024,
         # Inside OutSmart the app is a cross-site iframe: only a Secure, SameSite=None, partitioned cookie is sent.
@@ -64,7 +67,9 @@ def create_app(test_config=None):
     _configure_exact(app)
     _configure_secrets(app)
     _configure_embedding(app)
+    _configure_services(app)
 
+    app.request_class = Request
     app.session_interface = PortableSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -72,16 +77,6 @@ def create_app(test_config=None):
     models.configure_encryption(MultiFernet([Fernet(key) for key in app.config["TOKEN_KEYS"]]))
     models.create_tables()
     models.close_all()  # a pooled connection opened here must not outlive a fork (gunicorn --preload)
-
-    @app.before_request
-    def _db_connect():
-        if request.endpoint != "static":
-            models.db.connect(reuse_if_open=True)
-
-    @app.teardown_request
-    def _db_close(exc=None):
-        if not models.db.is_closed():
-            models.db.close()
 
     from views import api
     from views import commands
@@ -93,16 +88,38 @@ def create_app(test_config=None):
     from views import login
     from views import setup
 
+    # The request pipeline, in this order; each step may answer in place of the view.
+    for step in (errors.refuse_unreadable_request,  # what no view can read: too large, NUL characters, nameless fields
+                 embed.guard_entry,  # OutSmart's signed entry names the account; without it only its own page
+                 _check_csrf,  # every POST carries its page's token (the API's services carry a key instead)
+                 _borrow_database_connection):
+        app.before_request(step)
+    app.teardown_request(_return_database_connection)
+
     embed.register(app)
     for module in (integrations, login, setup):
         app.register_blueprint(module.bp)
     api.register(app, csrf)
     commands.register(app)
-    app.after_request(save_rate_limits)
     errors.register(app)
     formatting.register(app)
     security.register(app)
     return app
+
+
+def _check_csrf():
+    if current_app.config["WTF_CSRF_ENABLED"]:
+        csrf.protect(apply_exemptions=True)
+
+
+def _borrow_database_connection():
+    if request.endpoint != "static":
+        models.db.connect(reuse_if_open=True)
+
+
+def _return_database_connection(exc=None):
+    if not models.db.is_closed():
+        models.db.close()
 
 
 # SQLite shared by several processes (gunicorn workers) and threads: readers never block the writer (WAL),
@@ -141,6 +158,8 @@ def _configure_exact(app):
     # requests-oauthlib refuses plain http; only a local simulator is served that way.
     app.config.setdefault("EXACT_ALLOW_HTTP", any(url.startswith("http://")
                                                    for url in app.config["EXACT_HOSTS"].values()))
+    if app.config["EXACT_ALLOW_HTTP"]:
+        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # oauthlib knows only this process-wide switch
 
 
 def _configure_embedding(app):
@@ -153,6 +172,14 @@ def _configure_embedding(app):
         app.config.setdefault("DEFAULT_ACCOUNT", "demo")
     app.config["HOST_ORIGINS"] = origins
     app.config.setdefault("DEFAULT_ACCOUNT", None)
+
+
+def _configure_services(app):
+    """The services that may use the API, by name: SERVICE_KEYS is "name:key,name:key"."""
+    keys = app.config.get("SERVICE_KEYS") or {}
+    if isinstance(keys, str):
+        keys = dict(item.strip().split(":", 1) for item in keys.split(",") if ":" in item)
+    app.config["SERVICE_KEYS"] = keys
 
 
 def _configure_secrets(app):

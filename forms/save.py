@@ -1,56 +1,76 @@
-"""Step 7: the pre-save checks of the user guide, as validation of the Opslaan form."""
+"""Step 7, Opslaan: the user guide's pre-save checks are this form's validation."""
+from collections.abc import Callable
+
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
+from exact.hosts import COUNTRIES
+from forms.rights import HasRight
+from forms.rights import missing_rights_error
+
 
 class SaveForm(FlaskForm):
     """Checks the country, the user's rights and the administration before anything is saved."""
 
-    country = HiddenField()
-    rights = HiddenField()
+    country = HiddenField()  # the country the page showed
+    administration = HiddenField()  # the code of the administration the page asked to confirm
     confirm = BooleanField(_l("Ja, dit is de juiste administratie"))
 
-    def __init__(self, connection, administration, checks, *args, **kwargs):
-        """`checks` answers the questions only Exact can: country_error(country), missing_rights()."""
+    def __init__(self, connection, chosen, *args, host_for: Callable[[str], str] | None = None,
+                 has_right: HasRight | None = None, **kwargs):
+        """`chosen` is the administration being saved; `host_for` and `has_right` answer what only configuration
+        and Exact know (the POST needs both, the page neither)."""
         super().__init__(*args, **kwargs)
         self.connection = connection
-        self.administration = administration
-        self.checks = checks
-        if not self.country.data:
-            self.country.data = connection.country
-        # The box posts the code it names: a save confirms that administration, not whichever one another admin
-        # of the account has chosen since this page was shown (the choice is the account's, not the browser's).
-        self.confirm.render_kw = {"value": str(administration.code)}
+        self.chosen = chosen
+        self.host_for = host_for
+        self.has_right = has_right
+        self.rights_error = None
+        self.country.data = self.country.data or connection.country
+        if self.administration.raw_data is None:  # a page to show, not a POST to check: it asks about `chosen`
+            self.administration.data = str(chosen.code)
+
+    def validate(self, extra_validators=None):
+        """Every check runs, so the page can say all that is wrong at once; rights are asked at Exact."""
+        valid = super().validate(extra_validators)
+        self.rights_error = missing_rights_error(self.connection.draft_settings, self.has_right, self.chosen.name)
+        return valid and not self.rights_error
+
+    @property
+    def errors(self):
+        """The fields' errors, and the rights check's under "rights" (the check on the page that shows it)."""
+        return {**super().errors, **({"rights": [self.rights_error]} if self.rights_error else {})}
 
     def validate_country(self, field):
-        error = self.checks.country_error(field.data)
-        if error:
-            raise ValidationError(error)
-
-    def validate_rights(self, field):
-        missing = self.checks.missing_rights()
-        if missing:
-            raise ValidationError(_l(
-                "De Exact Online-gebruiker mist deze rechten in administratie %(name)s: %(rights)s. Vraag de "
-                "beheerder van uw Exact Online om deze rechten toe te kennen, of zet de instellingen die ze nodig "
-                "hebben uit.", name=self.administration.name, rights=", ".join(missing)))
+        # The tokens belong to the country whose host issued them and answered current/Me at login; asking Me
+        # again would cost an Exact call and prove nothing more. The rights asked next go to that same host.
+        account = self.connection.country
+        if field.data != account or self.connection.base_url != self.host_for(field.data):
+            raise ValidationError(_(
+                "Het gekozen land (%(chosen)s) hoort niet bij uw Exact Online-account (%(account)s). Verbreek de "
+                "verbinding en verbind opnieuw met het land waar uw Exact Online-account is aangemaakt.",
+                chosen=_country_name(field.data), account=_country_name(account)))
 
     def validate_confirm(self, field):
         if not field.data:
-            raise ValidationError(_l(
+            raise ValidationError(_(
                 "Bevestig dat %(name)s (%(code)s) de juiste administratie is. Na opslaan kunt u deze niet meer "
-                "wijzigen.", name=self.administration.name, code=self.administration.code))
-        # A number other than the code shown now confirms nothing: the page was shown before someone chose again.
-        # A bare "y" (pages from before the box carried its code) ticks it as it always did. No administration code
-        # has 19 digits; int() is never asked to read thousands of them.
-        confirmed = field.raw_data[0] if field.raw_data else ""
-        if confirmed.isdecimal() and (len(confirmed) > 18 or int(confirmed) != self.administration.code):
-            field.data = False  # shown again unticked: the admin must confirm the administration chosen now
-            raise ValidationError(_l(
+                "wijzigen.", name=self.chosen.name, code=self.chosen.code))
+        # The page confirmed the administration it showed; another admin of the account (the choice is the
+        # account's, not the browser's) may have chosen another one since.
+        if self.administration.data != str(self.chosen.code):
+            # Shown again unticked, for the administration chosen now: the admin must confirm that one.
+            field.data = False
+            self.administration.data = str(self.chosen.code)
+            raise ValidationError(_(
                 "Intussen is er een andere administratie gekozen, in een ander venster of door een andere beheerder: "
                 "%(name)s (%(code)s). Er is niets opgeslagen. Controleer of dit de juiste administratie is en "
-                "bevestig opnieuw.",
-                name=self.administration.name, code=self.administration.code))
+                "bevestig opnieuw.", name=self.chosen.name, code=self.chosen.code))
+
+
+def _country_name(code: str) -> str:
+    return COUNTRIES[code].name if code in COUNTRIES else code

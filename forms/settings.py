@@ -11,6 +11,9 @@ from wtforms.validators import InputRequired
 from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
+from forms.rights import HasRight
+from forms.rights import missing_rights_error
+
 # OutSmart work-order statuses an export can start from or end in.
 WORK_ORDER_STATUSES = [
     SelectChoice("compleet", _l("Compleet")),
@@ -25,35 +28,6 @@ DOCUMENT_TYPES = [
 ]
 HOUR_ROUNDING = [SelectChoice("0", _l("Niet afronden")), SelectChoice("5", _l("Op 5 minuten")), SelectChoice("15", _l("Op 15 minuten")),
                  SelectChoice("30", _l("Op 30 minuten"))]
-
-# Which Exact right each setting needs: (setting, value or None for "on") -> (endpoint, action, plain words).
-RIGHTS = [
-    ("import_relations", None, "crm/Accounts", "GET", _l("Relaties bekijken")),
-    ("import_materials", None, "logistics/Items", "GET", _l("Artikelen bekijken")),
-    ("import_hour_types", None, "logistics/Items", "GET", _l("Artikelen bekijken")),
-    ("import_categories", None, "logistics/ItemGroups", "GET", _l("Artikelgroepen bekijken")),
-    ("import_employees", None, "payroll/Employees", "GET", _l("Medewerkers bekijken")),
-    ("import_payments", None, "cashflow/Receivables", "GET", _l("Te ontvangen betalingen bekijken")),
-    ("document_type", "sales_invoice", "salesinvoice/SalesInvoices", "POST", _l("Verkoopfacturen aanmaken")),
-    ("document_type", "sales_order", "salesorder/SalesOrders", "POST", _l("Verkooporders aanmaken")),
-    ("document_type", "sales_entry", "salesentry/SalesEntries", "POST", _l("Verkoopboekingen invoeren")),
-    ("create_missing_relations", None, "crm/Accounts", "POST", _l("Relaties aanmaken")),
-    ("create_missing_items", None, "logistics/Items", "POST", _l("Artikelen aanmaken")),
-]
-EXPORT_ONLY = {"document_type", "create_missing_relations", "create_missing_items"}
-
-
-def required_rights(settings: dict) -> list[tuple[str, str, str]]:
-    """The distinct (endpoint, action, plain words) the chosen settings need at Exact."""
-    needed = {}
-    for name, value, endpoint, action, words in RIGHTS:
-        if name in EXPORT_ONLY and not settings.get("export_work_orders"):
-            continue
-        chosen = settings.get(name)
-        if (value is None and chosen) or (value is not None and chosen == value):
-            needed.setdefault((endpoint, action), words)
-    return [(endpoint, action, str(words)) for (endpoint, action), words in needed.items()]
-
 
 class MultiCheckboxField(SelectMultipleField):
     """A list of checkboxes; none ticked means no filter."""
@@ -126,13 +100,29 @@ class SettingsForm(FlaskForm):
         "payment_condition": "payment_conditions",
     }
 
-    def __init__(self, choices_by_kind: dict, *args, **kwargs):
-        """Fill the Exact-backed choices from the administration's lists, by kind."""
+    def __init__(self, choices_by_kind: dict, *args, rights: tuple[HasRight, str] | None = None, **kwargs):
+        """Fill the Exact-backed choices from the administration's lists, by kind.
+
+        `rights` (has_right, administration name) checks at Exact that the user may do what the settings need: on a
+        saved connection every change is checked before it is kept.
+        """
         super().__init__(*args, **kwargs)
+        self.rights = rights
         for field_name, kind in self.EXACT_CHOICES.items():
             options = choices_by_kind.get(kind, [])
             field = self[field_name]
             field.choices = options if isinstance(field, MultiCheckboxField) else [SelectChoice("", _l("— kies —"))] + options
+
+    def validate(self, extra_validators=None):
+        """The fields first; only settings that are complete are worth asking Exact about."""
+        if not super().validate(extra_validators):
+            return False
+        if self.rights:
+            error = missing_rights_error(self.settings(), *self.rights)
+            if error:
+                self.form_errors.append(error)
+                return False
+        return True
 
     def validate_success_status(self, field):
         if self.export_work_orders.data and field.data == self.trigger_status.data:

@@ -29,6 +29,9 @@ def compiled_translations():
 @pytest.fixture(scope="session")
 def sim_server():
     """Run exact_sim as a real HTTP server on a free loopback port for the whole session."""
+    # The simulator speaks plain http, which oauthlib refuses unless told otherwise for the whole process; the app's
+    # configuration does this for a local simulator, the tests of exact/ alone need it too.
+    os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
     server = SimServer.start()
     yield server
     server.stop()

@@ -186,7 +186,8 @@ def test_token_endpoint_timeout_means_exact_is_unavailable(sim):
         oauth.refresh(token)
 
 
-def test_token_traffic_is_never_logged(sim, caplog):
+def test_token_traffic_is_never_logged(app, sim, caplog):
+    # The app's configuration (views/security.py) silences requests-oauthlib's debug records, which print tokens.
     caplog.set_level(logging.DEBUG)
     oauth, token = connect(sim, JAN)
     sim.advance(575)

@@ -144,10 +144,8 @@ def _check(stage, form, request_form, response, context):
         assert_refused_with_a_message(response, {409}, context, says="al opgeslagen")
         stage.assert_unchanged(context)
         return True
-    confirm = first(form, "confirm")
-    # A number in the box that is not the chosen code is the race tests' rule (forms/save.py), not pinned here.
-    other_number = confirm is not None and confirm.isdecimal() and confirm != "101"
-    confirmed = confirm not in (None, "", "false") and not (other_number and response.status_code != 303)
+    # Confirmed: the box ticked for the administration chosen now (the page's hidden field names it).
+    confirmed = first(form, "confirm") not in (None, "", "false") and first(form, "administration") == "101"
     if not (confirmed and (first(form, "country") or "nl") == "nl"):
         return False
     assert response.status_code == 303 and response.headers["Location"] == "/exact?notice=saved", context
@@ -180,7 +178,7 @@ POSTS = {
                             ("y", "compleet", "afgehandeld", "sales_order", "15", "8010", "70", "5", "item_groups"),
                             _settings),
     "/exact/instellingen/vernieuwen": ((), (), _refresh),
-    "/exact/controle": (("confirm", "country", "rights"), ("y", "nl", "be"), _check),
+    "/exact/controle": (("confirm", "country", "administration"), ("y", "nl", "be", "101"), _check),
     "/exact/verbreken": ((), (), _disconnect),
 }
 

@@ -80,14 +80,14 @@ class Admin:
         return data
 
     def open_check(self):
-        """Step 7: the check page; remember the value its confirmation box posts."""
+        """Step 7: the check page; remember the administration it asks to confirm."""
         page = self.get("/exact/controle")
         assert page.status_code == 200, page.text
-        self.confirm = re.search(r'<input[^>]*name="confirm"[^>]*value="([^"]+)"', page.text).group(1)
+        self.confirm = re.search(r'<input[^>]*name="administration"[^>]*value="([^"]+)"', page.text).group(1)
         return page
 
     def save(self):
-        return self.post("/exact/controle", {"confirm": self.confirm})
+        return self.post("/exact/controle", {"confirm": "y", "administration": self.confirm})
 
 
 def at_once(actions):

@@ -90,7 +90,7 @@ def test_a_revoked_grant_marks_the_connection_for_a_new_login(client, saved, sim
     assert response.status_code == 409 and response.json["error"] == "reauthorization_required"
     stored = Connection.get()
     assert stored.status == Connection.EXPIRED and stored.last_error == "ReauthorizationRequired"
-    assert Event.select().where(Event.action == "refresh_failed").count() == 1
+    assert Event.select().where(Event.action == "expired").count() == 1
     assert "Authenticatie verlopen" in client.get("/exact").get_data(as_text=True)
 
 

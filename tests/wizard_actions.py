@@ -59,8 +59,11 @@ class WizardActions:
         return self.client.post("/exact/instellingen", data=data)
 
     def save(self, confirm=True, **extra):
-        """Step 7: Opslaan."""
-        data = {"confirm": "y"} if confirm else {}
+        """Step 7: Opslaan, as the check page posts it: its hidden fields, and the box ticked (or not)."""
+        page = self.client.get("/exact/controle")
+        data = hidden_fields(page.get_data(as_text=True)) if page.status_code == 200 else {}
+        if confirm:
+            data["confirm"] = "y"
         data.update(extra)
         return self.client.post("/exact/controle", data=data)
 
@@ -93,6 +96,26 @@ class _OptionParser(HTMLParser):
     def handle_endtag(self, tag):
         if tag == "select":
             self._select = None
+
+
+class _HiddenParser(HTMLParser):
+    """Collect the hidden inputs' values by name."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields = {}
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
+            self.fields[attrs["name"]] = attrs.get("value", "")
+
+
+def hidden_fields(html):
+    """{name: value} of a rendered page's hidden inputs."""
+    parser = _HiddenParser()
+    parser.feed(html)
+    return parser.fields
 
 
 def form_options(html):
