@@ -52,6 +52,11 @@ class RequiredWhenExporting:
             Optional(strip_whitespace=False)(form, field)
 
 
+def exact_choice(label, missing) -> SelectField:
+    """A choice from one of the administration's own lists (filled per request), required when exporting."""
+    return SelectField(label, choices=[], validators=[RequiredWhenExporting(missing)])
+
+
 class SettingsForm(FlaskForm):
     """Import and export settings; the choices that live in Exact come from the chosen administration."""
 
@@ -73,18 +78,12 @@ class SettingsForm(FlaskForm):
                                  validators=[RequiredWhenExporting(_l("Kies de status na een geslaagde export."))])
     document_type = RadioField(_l("Aanmaken in Exact Online als"), choices=DOCUMENT_TYPES, default="sales_invoice",
                                validators=[RequiredWhenExporting(_l("Kies wat er in Exact Online wordt aangemaakt."))])
-    sales_journal = SelectField(_l("Verkoopdagboek"), choices=[],
-                                validators=[RequiredWhenExporting(_l("Kies een verkoopdagboek."))])
-    revenue_account = SelectField(_l("Standaard omzetrekening"), choices=[],
-                                  validators=[RequiredWhenExporting(_l("Kies een omzetrekening."))])
-    vat_high = SelectField(_l("Btw-code voor 21 %"), choices=[],
-                           validators=[RequiredWhenExporting(_l("Kies de btw-code voor 21 %."))])
-    vat_low = SelectField(_l("Btw-code voor 9 %"), choices=[],
-                          validators=[RequiredWhenExporting(_l("Kies de btw-code voor 9 %."))])
-    vat_zero = SelectField(_l("Btw-code voor 0 %"), choices=[],
-                           validators=[RequiredWhenExporting(_l("Kies de btw-code voor 0 %."))])
-    payment_condition = SelectField(_l("Betalingsconditie"), choices=[],
-                                    validators=[RequiredWhenExporting(_l("Kies een betalingsconditie."))])
+    sales_journal = exact_choice(_l("Verkoopdagboek"), _l("Kies een verkoopdagboek."))
+    revenue_account = exact_choice(_l("Standaard omzetrekening"), _l("Kies een omzetrekening."))
+    vat_high = exact_choice(_l("Btw-code voor 21 %"), _l("Kies de btw-code voor 21 %."))
+    vat_low = exact_choice(_l("Btw-code voor 9 %"), _l("Kies de btw-code voor 9 %."))
+    vat_zero = exact_choice(_l("Btw-code voor 0 %"), _l("Kies de btw-code voor 0 %."))
+    payment_condition = exact_choice(_l("Betalingsconditie"), _l("Kies een betalingsconditie."))
     hour_rounding = SelectField(_l("Uren afronden"), choices=HOUR_ROUNDING, default="0")
     create_missing_relations = BooleanField(_l("Ontbrekende relaties aanmaken in Exact Online"))
     create_missing_items = BooleanField(_l("Ontbrekende artikelen aanmaken in Exact Online"))

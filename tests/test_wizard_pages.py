@@ -60,3 +60,17 @@ def test_htmx_and_csrf_are_served_with_the_page(client):
     script = client.get("/static/vendor/htmx-2.0.11.min.js")
     assert script.status_code == 200
     script.close()
+
+
+def test_the_request_pipeline_refuses_in_its_written_order(app, client):
+    """Unreadable first, then the entry, then CSRF: each refusal is the one its place in create_app says."""
+    app.config.update(DEFAULT_ACCOUNT=None, WTF_CSRF_ENABLED=True)  # no entry, CSRF on
+    too_large = client.post("/exact/land", data={"country": "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)})
+    assert too_large.status_code == 413  # before the entry is even looked at
+    nul = client.post("/exact/land", data={"country": "n\x00l"})
+    assert nul.status_code == 400 and "NUL-teken" in nul.get_data(as_text=True)
+    no_entry = client.post("/exact/land", data={"country": "nl"})  # and no CSRF token either
+    assert no_entry.status_code == 401 and "Open deze pagina vanuit OutSmart" in no_entry.get_data(as_text=True)
+    app.config["DEFAULT_ACCOUNT"] = "demo"
+    no_token = client.post("/exact/land", data={"country": "nl"})
+    assert no_token.status_code == 400 and "Deze pagina was verlopen" in no_token.get_data(as_text=True)

@@ -1,1 +1,1 @@
-"""Blueprints, one per concern: integrations list, Exact login, setup steps, errors."""
+"""The web layer: one blueprint per concern (integrations, login, setup, api, embed) and the helpers they share."""
