@@ -104,7 +104,7 @@ def server_cost(app, sim, n: int) -> dict:
             lambda: _expect(client.post("/exact/administratie", data={"division": 101}), 303), None),
         "POST /exact/instellingen": (lambda: _expect(client.post("/exact/instellingen", data=data), 303), None),
         "POST /exact/controle (save)": (
-            lambda: _expect(client.post("/exact/controle", data={"confirm": "y"}), 303),
+            lambda: _expect(client.post("/exact/controle", data={"confirm": "y", "administration": "101"}), 303),
             lambda: _unsave(app, data)),
     }
     for name, (call, before) in posts.items():
@@ -260,7 +260,7 @@ def token_api_scale(db_path, sim, sizes, n: int) -> dict:
     app = env.create(db_path, sim)
     client = app.test_client()
     to_draft(client, sim)
-    _expect(client.post("/exact/controle", data={"confirm": "y"}), 303)
+    _expect(client.post("/exact/controle", data={"confirm": "y", "administration": "101"}), 303)
     close_all()
     databases = {}
     for size in sizes:
