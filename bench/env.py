@@ -2,27 +2,15 @@
 import html
 import os
 import statistics
-import sys
 import time
 from contextlib import contextmanager
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-TESTS = os.path.join(ROOT, "tests")
-for path in (ROOT, TESTS):
-    if path not in sys.path:
-        sys.path.insert(0, path)
+from exact_sim.server import CLIENT_ID
+from exact_sim.server import CLIENT_SECRET
+from exact_sim.server import REDIRECT_URI
+from exact_sim.server import SimServer
 
-from simhelpers import CLIENT_ID  # noqa: E402
-from simhelpers import CLIENT_SECRET  # noqa: E402
-from simhelpers import JAN  # noqa: E402
-from simhelpers import REDIRECT_URI  # noqa: E402
-from simhelpers import SimServer  # noqa: E402
-from wizard_actions import DEFAULT_SETTINGS  # noqa: E402
-from wizard_actions import EXACT_SELECTS  # noqa: E402
-from wizard_actions import HTMX  # noqa: E402
-from wizard_actions import WizardActions  # noqa: E402
-from wizard_actions import form_options  # noqa: E402
-from wizard_actions import path_of  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SECRET_KEY = "bench-secret"
 EMBED_SECRET = "bench-embed-secret"
@@ -101,15 +89,6 @@ def client_for_account(app, account: str | None):
     if account:
         client.environ_base["HTTP_X_SESSION"] = session_header(app, account)["X-Session"]
     return client
-
-
-def settings_data(wizard: WizardActions) -> dict:
-    """A valid settings form: the defaults plus the first Exact choice of every select."""
-    options = wizard.settings_choices()
-    data = dict(DEFAULT_SETTINGS)
-    for name in EXACT_SELECTS:
-        data[name] = options[name][0]
-    return data
 
 
 def unlimited(sim: SimServer) -> None:

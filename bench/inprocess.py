@@ -6,34 +6,23 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin
 from urllib.parse import urlsplit
 
+from bench import browser
 from bench import env
 from bench.bare_app import create_bare_app
+from bench.browser import expect
+from exact_sim.seed import JAN
 
 STEP_GETS = ["/integraties", "/exact/land", "/exact/verbinding", "/exact/administratie", "/exact/instellingen",
              "/exact/controle"]
 
 
-def _expect(response, *statuses):
-    if response.status_code not in statuses:
-        raise AssertionError(f"{response.request.method} {response.request.path} answered {response.status_code}: "
-                             f"{response.get_data(as_text=True)[:300]}")
-    return response
-
-
-def connect(client, sim, username, country="nl"):
-    """Steps 2–4 for a client's account; returns the callback response (303)."""
-    wizard = env.WizardActions(client, sim)
-    return _expect(wizard.connect(username, country), 303)
-
-
 def to_draft(client, sim, code=101) -> dict:
     """Log in as Jan, choose `code`, post valid settings: the state of step 7 before Opslaan. Returns the form."""
-    wizard = env.WizardActions(client, sim)
-    connect(client, sim, env.JAN)
-    _expect(wizard.choose(code), 303)
-    _expect(client.get("/exact/administratie"), 200)  # the preview: counts read once, cached
-    data = env.settings_data(wizard)
-    _expect(client.post("/exact/instellingen", data=data), 303)
+    expect(browser.connect(client, sim, JAN), 303)
+    expect(browser.choose(client, code), 303)
+    expect(client.get("/exact/administratie"), 200)  # the preview: counts read once, cached
+    data = browser.settings_form(client)
+    expect(client.post("/exact/instellingen", data=data), 303)
     return data
 
 
@@ -42,21 +31,19 @@ def to_draft(client, sim, code=101) -> dict:
 def exact_calls(app, sim) -> dict:
     """A complete setup as a browser does it (every redirect followed), and reopening the saved settings."""
     client = env.client_for_account(app, "bench-calls")
-    wizard = env.WizardActions(client, sim)
     sim.clear_calls()
-    _expect(client.get("/integraties"), 200)
-    _expect(client.get("/exact/land"), 200)
-    callback = sim.login(wizard.start_login("nl"), env.JAN)
-    _expect(client.get(env.path_of(callback), follow_redirects=True), 200)  # → /exact/verbinding
-    _expect(client.get("/exact/administratie"), 200)
-    _expect(client.post("/exact/administratie", data={"division": 101}, follow_redirects=True), 200)
-    data = env.settings_data(wizard)  # GET /exact/instellingen
-    _expect(client.post("/exact/instellingen", data=data, follow_redirects=True), 200)  # → /exact/controle
-    _expect(client.post("/exact/controle", data={"confirm": "y"}, follow_redirects=True), 200)  # → /exact
+    expect(client.get("/integraties"), 200)
+    expect(client.get("/exact/land"), 200)
+    expect(browser.connect(client, sim, JAN, follow_redirects=True), 200)  # → /exact/verbinding
+    expect(client.get("/exact/administratie"), 200)
+    expect(browser.choose(client, 101, follow_redirects=True), 200)
+    data = browser.settings_form(client)  # GET /exact/instellingen
+    expect(client.post("/exact/instellingen", data=data, follow_redirects=True), 200)  # → /exact/controle
+    expect(browser.save(client, follow_redirects=True), 200)  # → /exact
     setup = sim.calls()
     sim.clear_calls()
-    _expect(client.get("/exact"), 200)
-    _expect(client.get("/exact/instellingen"), 200)
+    expect(client.get("/exact"), 200)
+    expect(client.get("/exact/instellingen"), 200)
     reopen = sim.calls()
     return {"setup": _describe_calls(setup), "reopen": _describe_calls(reopen)}
 
@@ -84,10 +71,11 @@ def server_cost(app, sim, n: int) -> dict:
     baseline = env.summary(env.timed(bare_call, n * 5, warmup=50))
     client = app.test_client()  # the default account ("demo")
     data = to_draft(client, sim)
+    confirmed = browser.check_form(client)  # what Opslaan posts, read once: each save is put back to this state
     rows = {}
 
     def get(path, status=200):
-        return lambda: _expect(client.get(path), status)
+        return lambda: expect(client.get(path), status)
 
     def measure(call, count, before=None):
         samples, base = env.timed_against(call, bare_call, count, before=before)
@@ -99,12 +87,12 @@ def server_cost(app, sim, n: int) -> dict:
     for path in STEP_GETS:
         rows[f"GET {path}"] = measure(get(path), n)
     posts = {
-        "POST /exact/land": (lambda: _expect(client.post("/exact/land", data={"country": "nl"}), 303), None),
+        "POST /exact/land": (lambda: expect(client.post("/exact/land", data={"country": "nl"}), 303), None),
         "POST /exact/administratie": (
-            lambda: _expect(client.post("/exact/administratie", data={"division": 101}), 303), None),
-        "POST /exact/instellingen": (lambda: _expect(client.post("/exact/instellingen", data=data), 303), None),
+            lambda: expect(client.post("/exact/administratie", data={"division": 101}), 303), None),
+        "POST /exact/instellingen": (lambda: expect(client.post("/exact/instellingen", data=data), 303), None),
         "POST /exact/controle (save)": (
-            lambda: _expect(client.post("/exact/controle", data={"confirm": "y", "administration": "101"}), 303),
+            lambda: expect(client.post("/exact/controle", data=confirmed), 303),
             lambda: _unsave(app, data)),
     }
     for name, (call, before) in posts.items():
@@ -112,7 +100,7 @@ def server_cost(app, sim, n: int) -> dict:
     # Now saved (the last save stood): the overview, and a settings change on a saved connection (rights again).
     rows["GET /exact (saved)"] = measure(get("/exact"), n)
     rows["POST /exact/instellingen (saved)"] = _with_exact_share(
-        measure, lambda: _expect(client.post("/exact/instellingen", data=data), 303), None, max(10, n // 4))
+        measure, lambda: expect(client.post("/exact/instellingen", data=data), 303), None, max(10, n // 4))
     return {"baseline": baseline, "steps": rows}
 
 
@@ -180,7 +168,7 @@ def _gz(body: bytes) -> int:
 
 def page_weight(client, path: str) -> dict:
     """The full page and everything it loads (CSS url()s too): gzip bytes summed, requests, third-party URLs."""
-    page = _expect(client.get(path), 200)
+    page = expect(client.get(path), 200)
     parser = _Assets()
     parser.feed(page.get_data(as_text=True))
     seen, third_party, files = set(), [], {path: _gz(page.data)}
@@ -194,7 +182,7 @@ def page_weight(client, path: str) -> dict:
         if f"{parts.scheme}://{parts.netloc}" != ORIGIN:
             third_party.append(url)
             continue
-        asset = _expect(client.get(parts.path + (f"?{parts.query}" if parts.query else "")), 200)
+        asset = expect(client.get(parts.path + (f"?{parts.query}" if parts.query else "")), 200)
         files[parts.path] = _gz(asset.data)
         if parts.path.endswith(".css"):
             for ref in re.findall(r"url\(\s*['\"]?([^'\")]+)", asset.get_data(as_text=True)) + re.findall(
@@ -215,7 +203,7 @@ def bytes_on_wire(app, sim) -> dict:
             continue
         result["pages"][path] = page_weight(client, path)["gzip_bytes"]
     for path in STEP_GETS + ["/exact"]:
-        fragment = client.get(path, headers=env.HTMX)
+        fragment = client.get(path, headers=browser.HTMX)
         if fragment.status_code == 200:
             result["fragments"][path] = {"gzip_bytes": _gz(fragment.data), "raw_bytes": len(fragment.data)}
     return result
@@ -230,16 +218,16 @@ def administration_scale(app, sim, sizes, n: int) -> dict:
         username = f"schaal{size}-{int(time.time() * 1000)}@bench.example"
         sim.seed_user(username, size)
         clients[size] = env.client_for_account(app, f"bench-scale-{size}-{username}")
-        connect(clients[size], sim, username)
+        expect(browser.connect(clients[size], sim, username), 303)
     samples = {size: {"page": [], "search": []} for size in sizes}
     rounds = 5
     for round_ in range(rounds):
         for size, client in clients.items():
             warmup = 10 if round_ == 0 else 2
             samples[size]["page"] += env.timed(
-                lambda: _expect(client.get("/exact/administratie"), 200), max(4, n // rounds), warmup=warmup)
+                lambda: expect(client.get("/exact/administratie"), 200), max(4, n // rounds), warmup=warmup)
             samples[size]["search"] += env.timed(
-                lambda: _expect(client.get("/exact/administratie/lijst?q=Installatie", headers=env.HTMX), 200),
+                lambda: expect(client.get("/exact/administratie/lijst?q=Installatie", headers=browser.HTMX), 200),
                 max(4, n // rounds), warmup=warmup)
     return {size: {kind: env.summary(values) for kind, values in kinds.items()} for size, kinds in samples.items()}
 
@@ -260,7 +248,7 @@ def token_api_scale(db_path, sim, sizes, n: int) -> dict:
     app = env.create(db_path, sim)
     client = app.test_client()
     to_draft(client, sim)
-    _expect(client.post("/exact/controle", data={"confirm": "y", "administration": "101"}), 303)
+    expect(browser.save(client), 303)
     close_all()
     databases = {}
     for size in sizes:
@@ -277,7 +265,7 @@ def token_api_scale(db_path, sim, sizes, n: int) -> dict:
                 for batch in range(0, len(rows), 500):
                     Connection.insert_many(rows[batch:batch + 500]).execute()
     headers = {"Authorization": f"Bearer {env.SERVICE_KEY}"}
-    call = lambda: _expect(client.post("/api/v1/accounts/demo/access-token", headers=headers), 200)  # noqa: E731
+    call = lambda: expect(client.post("/api/v1/accounts/demo/access-token", headers=headers), 200)  # noqa: E731
     samples = {size: [] for size in sizes}
     rounds = 5
     for round_ in range(rounds):

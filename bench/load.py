@@ -130,17 +130,18 @@ def throughput(port, method, path, seconds, headers=None, body=None, expect=200)
 
 def prepare_served_db(db_path, sim):
     """A SQLite file with a saved connection (account demo) and one waiting at step 7 (account bench-draft)."""
-    from bench.inprocess import _expect
+    from bench.browser import expect
+    from bench.browser import save
     from bench.inprocess import to_draft
     from models import close_all
 
     app = env.create(db_path, sim)
     client = app.test_client()
     to_draft(client, sim)
-    _expect(client.post("/exact/controle", data={"confirm": "y"}), 303)
+    expect(save(client), 303)
     draft = env.client_for_account(app, "bench-draft")
     to_draft(draft, sim)
-    _expect(draft.get("/exact/controle"), 200)
+    expect(draft.get("/exact/controle"), 200)
     draft_header = env.session_header(app, "bench-draft")
     close_all()
     return draft_header

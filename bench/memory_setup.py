@@ -6,12 +6,13 @@ import sys
 import tempfile
 
 from bench import env
+from exact_sim.server import SimServer
 
 
 class RemoteSim:
-    """The parent's simulator, reached over HTTP (only what WizardActions needs)."""
+    """The parent's simulator, reached over HTTP (only what bench.browser needs)."""
 
-    login = env.SimServer.login
+    login = SimServer.login
 
     def __init__(self, url):
         from exact_sim.settings import COUNTRIES
@@ -21,7 +22,8 @@ class RemoteSim:
 
 
 def main():
-    from bench.inprocess import _expect
+    from bench.browser import expect
+    from bench.browser import save
     from bench.inprocess import to_draft
 
     sim = RemoteSim(sys.argv[1])
@@ -30,9 +32,9 @@ def main():
         app = env.create(os.path.join(tmp, "memory.sqlite"), sim)
         client = app.test_client()
         to_draft(client, sim)
-        _expect(client.post("/exact/controle", data={"confirm": "y"}), 303)
-        _expect(client.get("/exact"), 200)
-        _expect(client.get("/exact/instellingen"), 200)
+        expect(save(client), 303)
+        expect(client.get("/exact"), 200)
+        expect(client.get("/exact/instellingen"), 200)
     print(json.dumps({"ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                       "before_app_kb": before}))
 

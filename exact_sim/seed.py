@@ -30,6 +30,21 @@ from .settings import COUNTRIES
 
 PASSWORD = "demo"
 
+# The demo users' usernames (the table above), for whatever logs in as one of them: tests, benchmarks, demos.
+JAN = "jan@bakker-installatie.nl"
+PIET = "piet@devries-klimaat.nl"
+KARIN = "karin@jansen-elektro.nl"
+ACCOUNTANT = "accountant@boekhoudkantoor-smit.nl"
+SOFIE = "sofie@peeters-techniek.be"
+MAX = "max@mueller-haustechnik.de"
+OLIVER = "oliver@smith-plumbing.co.uk"
+EMILY = "emily@johnson-hvac.com"
+CARMEN = "carmen@garcia-instalaciones.es"
+JULIEN = "julien@martin-chauffage.fr"
+# The one country instance each demo user exists on.
+USER_COUNTRY = {JAN: "nl", PIET: "nl", KARIN: "nl", ACCOUNTANT: "nl", SOFIE: "be", MAX: "de", OLIVER: "uk", EMILY: "us",
+                CARMEN: "es", JULIEN: "fr"}
+
 # Seeded dates are fixed, not "now", so a reset never changes the data a test compares.
 SEED_EPOCH = datetime(2019, 1, 1, tzinfo=timezone.utc).timestamp()
 
@@ -71,43 +86,43 @@ CLIENT_LEGAL_FORMS = ("B.V.", "V.O.F.", "Holding B.V.", "& Zn.")
 def demo_instances() -> dict[str, Instance]:
     """Build every country instance with its demo users, as listed in the module docstring."""
     instances = {cc: Instance(cc) for cc in COUNTRIES}
-    _add(instances["nl"], "jan@bakker-installatie.nl", "Jan", "Bakker", "Bakker Holding B.V.", [
+    _add(instances["nl"], JAN, "Jan", "Bakker", "Bakker Holding B.V.", [
         (101, "Bakker Installatietechniek B.V.", "Zwolle", {"is_main": True, "account_count": 75, "item_count": 130}),
         (102, "Bakker Onderhoud B.V.", "Zwolle", {"account_count": 12, "item_count": 0}),
         (103, "Bakker Verhuur B.V. (gearchiveerd)", "Kampen",
          {"status": 2, "archive_date": SEED_EPOCH + 900 * 86400, "account_count": 0, "item_count": 4}),
         (104, "Bakker Projecten B.V.", "Deventer", {"blocking_status": 1, "account_count": 5, "item_count": 8}),
     ])
-    piet = _add(instances["nl"], "piet@devries-klimaat.nl", "Piet", "de Vries", "De Vries Klimaat Groep B.V.", [
+    piet = _add(instances["nl"], PIET, "Piet", "de Vries", "De Vries Klimaat Groep B.V.", [
         (111, "De Vries Klimaattechniek B.V.", "Amersfoort", {"is_main": True, "account_count": 20, "item_count": 15}),
         (112, "De Vries Service B.V.", "Amersfoort", {"account_count": 6, "item_count": 3}),
     ])
     piet.denied = {code: {("salesinvoice/salesinvoices", "POST")} for code in piet.divisions}
-    karin = _add(instances["nl"], "karin@jansen-elektro.nl", "Karin", "Jansen", "Jansen Elektro B.V.", [
+    karin = _add(instances["nl"], KARIN, "Karin", "Jansen", "Jansen Elektro B.V.", [
         (121, "Jansen Elektrotechniek B.V.", "Tilburg", {"is_main": True, "account_count": 9, "item_count": 12}),
         (122, "Jansen Zonnepanelen B.V.", "Breda", {"account_count": 4, "item_count": 6}),
     ])
     karin.consent_excludes_current = True
     _add_accountant(instances["nl"])
-    _add(instances["be"], "sofie@peeters-techniek.be", "Sofie", "Peeters", "Peeters Groep BV", [
+    _add(instances["be"], SOFIE, "Sofie", "Peeters", "Peeters Groep BV", [
         (201, "Peeters Techniek BV", "Gent", {"is_main": True, "account_count": 14, "item_count": 10}),
         (202, "Peeters Sanitair BV", "Aalst", {"account_count": 7, "item_count": 5}),
     ])
-    _add(instances["de"], "max@mueller-haustechnik.de", "Max", "Müller", "Müller Gruppe GmbH", [
+    _add(instances["de"], MAX, "Max", "Müller", "Müller Gruppe GmbH", [
         (401, "Müller Haustechnik GmbH", "München", {"is_main": True, "account_count": 11, "item_count": 9}),
         (402, "Müller Sanitär GmbH", "Augsburg", {"account_count": 3, "item_count": 2}),
     ])
-    _add(instances["uk"], "oliver@smith-plumbing.co.uk", "Oliver", "Smith", "Smith Plumbing & Heating Ltd", [
+    _add(instances["uk"], OLIVER, "Oliver", "Smith", "Smith Plumbing & Heating Ltd", [
         (501, "Smith Plumbing & Heating Ltd", "Leeds", {"is_main": True, "account_count": 8, "item_count": 6}),
     ])
-    _add(instances["us"], "emily@johnson-hvac.com", "Emily", "Johnson", "Johnson Holdings Inc.", [
+    _add(instances["us"], EMILY, "Emily", "Johnson", "Johnson Holdings Inc.", [
         (601, "Johnson HVAC Services Inc.", "Denver", {"is_main": True, "account_count": 10, "item_count": 7}),
         (602, "Johnson Electric LLC", "Boulder", {"account_count": 2, "item_count": 1}),
     ])
-    _add(instances["es"], "carmen@garcia-instalaciones.es", "Carmen", "García", "García Instalaciones S.L.", [
+    _add(instances["es"], CARMEN, "Carmen", "García", "García Instalaciones S.L.", [
         (701, "García Instalaciones S.L.", "Valencia", {"is_main": True, "account_count": 6, "item_count": 4}),
     ])
-    _add(instances["fr"], "julien@martin-chauffage.fr", "Julien", "Martin", "Groupe Martin SAS", [
+    _add(instances["fr"], JULIEN, "Julien", "Martin", "Groupe Martin SAS", [
         (801, "Martin Chauffage SARL", "Lyon", {"is_main": True, "account_count": 9, "item_count": 5}),
         (802, "Martin Climatisation SAS", "Villeurbanne", {"account_count": 2, "item_count": 2}),
     ])
@@ -144,7 +159,7 @@ def _add_accountant(instance: Instance) -> None:
                     is_main=True, account_count=40, item_count=2)
     clients = [_client_division(instance.cc, 300001 + index, index) for index in range(1, 250)]
     divisions = [own, *clients]
-    instance.add_user(_user(instance.cc, "accountant@boekhoudkantoor-smit.nl", "Mark", "Smit", divisions), divisions)
+    instance.add_user(_user(instance.cc, ACCOUNTANT, "Mark", "Smit", divisions), divisions)
 
 
 def _client_division(cc: str, code: int, index: int) -> Division:

@@ -13,6 +13,8 @@ from simhelpers import SimServer
 
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+# The key of OutSmart's synchronisation worker, for the tests that turn the token API on (SERVICE_KEYS).
+WORKER_KEY = "worker-secret-key"
 
 
 @pytest.fixture(scope="session", autouse=True)

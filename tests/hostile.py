@@ -11,9 +11,11 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeTimedSerializer
 
 import models
+from conftest import WORKER_KEY as KEY
 from models import Administration
 from models import Connection
 from models import LoginAttempt
+from simhelpers import JAN
 from views.embed import make_entry_token
 from wizard_actions import WizardActions
 
@@ -25,6 +27,8 @@ HOSTILE = settings(max_examples=50, deadline=None, derandomize=True, database=No
                                           HealthCheck.data_too_large, HealthCheck.large_base_example])
 
 OPEN_FROM_OUTSMART = "Open deze pagina vanuit OutSmart"
+# Blueprints whose callers are admitted by a key of their own, not by OutSmart's entry (the workers' JSON API).
+KEYED_BLUEPRINTS = {"api"}
 PAGE_EXPIRED = "Deze pagina was verlopen"
 
 # --- hostile values ------------------------------------------------------------------------------------------------
@@ -293,8 +297,6 @@ def restore(tables: dict) -> None:
 
 A = "acme"  # logged in at Exact as Jan (101–104 consented; 101 and 102 selectable)
 B = "bravo"  # another OutSmart account, with its own consent (111, 112)
-JAN = "jan@bakker-installatie.nl"
-KEY = "worker-secret-key"
 
 
 # Built once per test: hypothesis runs every example on it, and each example puts back what it changed.

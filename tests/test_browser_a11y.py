@@ -4,15 +4,15 @@ import pytest
 from a11y import describe
 from a11y import violations
 from conftest import serve  # noqa: F401  (the fixtures come from conftest)
+from simhelpers import ACCOUNTANT
+from simhelpers import JAN
+from simhelpers import PIET
+from wizard_actions import EXACT_SELECTS
 from wizard_actions import WizardActions
 from wizard_actions import path_of
 
 pytestmark = pytest.mark.e2e
 
-JAN = "jan@bakker-installatie.nl"
-PIET = "piet@devries-klimaat.nl"
-ACCOUNTANT = "accountant@boekhoudkantoor-smit.nl"
-EXACT_SELECTS = ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition")
 LOCALES = {"nl": "nl-NL", "en": "en-GB"}  # English through Accept-Language, as a browser set to English sends it
 
 

@@ -4,12 +4,12 @@ from pathlib import Path
 import pytest
 
 from conftest import serve
+from simhelpers import JAN
 from views.demo_host import create_demo_host
 
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-JAN = "jan@bakker-installatie.nl"
 
 
 @pytest.fixture

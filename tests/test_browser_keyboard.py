@@ -1,10 +1,10 @@
 """The whole standalone setup with the keyboard only, and again with JavaScript off (plain posts and redirects)."""
 import pytest
 
-pytestmark = pytest.mark.e2e
+from simhelpers import JAN
+from wizard_actions import EXACT_SELECTS
 
-JAN = "jan@bakker-installatie.nl"
-EXACT_SELECTS = ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition")
+pytestmark = pytest.mark.e2e
 
 
 def focused(page, selector):

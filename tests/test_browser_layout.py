@@ -3,12 +3,12 @@ from pathlib import Path
 
 import pytest
 
+from simhelpers import JAN
 from wizard_actions import WizardActions
 
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-JAN = "jan@bakker-installatie.nl"
 SIZES = {"narrow": {"width": 360, "height": 800}, "wide": {"width": 1280, "height": 900}}
 
 

@@ -4,11 +4,11 @@ from pathlib import Path
 import pytest
 
 from models import Connection
+from simhelpers import JAN
 
 pytestmark = pytest.mark.e2e
 
 SCREENSHOTS = Path(__file__).parent / "screenshots"
-JAN = "jan@bakker-installatie.nl"
 
 
 def shot(page, name):

@@ -6,9 +6,9 @@ from cryptography.fernet import Fernet
 from models import Connection
 from models import Event
 from models import db
+from simhelpers import JAN
 from wizard_actions import HTMX
 
-JAN = "jan@bakker-installatie.nl"
 DAY = 86400
 
 

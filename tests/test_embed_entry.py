@@ -11,6 +11,8 @@ from flask.cli import cli as flask_cli
 from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 
+from hostile import KEYED_BLUEPRINTS
+from hostile import OPEN_FROM_OUTSMART
 from models import Connection
 from models import LoginAttempt
 from views.embed import ENTRY_SALT
@@ -18,9 +20,6 @@ from views.embed import PUBLIC_ENDPOINTS
 from views.embed import make_entry_token
 from wizard_actions import path_of
 
-OPEN_FROM_OUTSMART = "Open deze pagina vanuit OutSmart"
-# Blueprints whose callers are admitted by a key of their own, not by OutSmart's entry (the workers' JSON API).
-KEYED_BLUEPRINTS = {"api"}
 CONFIGURED_ORIGINS = ["https://app.out-smart.com", "http://localhost:5050"]  # conftest's HOST_ORIGINS
 
 

@@ -6,7 +6,8 @@ import pytest
 from exact import (DivisionBlocked, ExactClient, ExactRequestError, ExactUnavailable, NoDivisionAccess, RateLimited,
                    ReauthorizationRequired)
 from exact import Token
-from test_exact_support import ACCOUNTANT, JAN, KARIN, PIET, SOFIE, connect, make_client, make_oauth
+from simhelpers import ACCOUNTANT, JAN, KARIN, PIET, SOFIE
+from test_exact_support import connect, make_client, make_oauth
 
 # Ten seconds into a minute, so a test's calls can't straddle a minute boundary by accident.
 MID_MINUTE = 1_767_225_610.0  # 2026-01-01T00:00:10Z

@@ -6,8 +6,8 @@ import pytest
 
 from exact import (AccessDenied, ConfigurationError, ExactOAuth, ExactRequestError, ExactUnavailable,
                    ReauthorizationRequired, Token, TooEarlyToRefresh, parse_callback)
-from simhelpers import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
-from test_exact_support import JAN, callback_args, connect, make_oauth
+from simhelpers import CLIENT_ID, CLIENT_SECRET, JAN, REDIRECT_URI
+from test_exact_support import callback_args, connect, make_oauth
 
 
 def test_authorization_url_carries_exacts_parameters(sim):

@@ -3,13 +3,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from exact import ExactClient, ExactOAuth, Token, parse_callback
-from simhelpers import CLIENT_ID, CLIENT_SECRET, REDIRECT_URI
-
-JAN = "jan@bakker-installatie.nl"
-SOFIE = "sofie@peeters-techniek.be"
-PIET = "piet@devries-klimaat.nl"
-ACCOUNTANT = "accountant@boekhoudkantoor-smit.nl"
-KARIN = "karin@jansen-elektro.nl"
+from simhelpers import CLIENT_ID, CLIENT_SECRET, JAN, REDIRECT_URI
 
 
 def make_oauth(sim, cc: str = "nl", clock: Callable[[], float] | None = None, **kwargs) -> ExactOAuth:

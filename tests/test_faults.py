@@ -5,9 +5,9 @@ import pytest
 
 from models import Connection
 from models import db
+from simhelpers import JAN
 from wizard_actions import path_of
 
-JAN = "jan@bakker-installatie.nl"
 KINDS = ["500", "503", "429", "timeout", "malformed", "401"]
 
 

@@ -41,6 +41,7 @@ from hostile import snapshot
 from hostile import text
 from models import Connection
 from models import LoginAttempt
+from simhelpers import JAN
 from wizard_actions import EXACT_SELECTS
 
 SELECTABLE = (101, 102)
@@ -416,7 +417,7 @@ def test_the_token_api_answers_any_request_in_words_and_changes_nothing(saved_st
 
 def test_a_body_over_a_megabyte_is_refused_before_it_is_read(client, wizard):
     """MAX_CONTENT_LENGTH: a 2 MB form is refused in words (413) and the settings already chosen stay as they were."""
-    wizard.connect("jan@bakker-installatie.nl")
+    wizard.connect(JAN)
     wizard.choose(101)
     assert wizard.configure().status_code == 303
     before = Connection.get().draft_settings

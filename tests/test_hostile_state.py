@@ -38,12 +38,13 @@ from models import Administration
 from models import Connection
 from models import LoginAttempt
 from models import utcnow
+from simhelpers import KARIN
 from views.embed import ENTRY_SALT
 from wizard_actions import WizardActions
 from wizard_actions import path_of
 from wizard_actions import query_of
 
-KARIN = "karin@jansen-elektro.nl"  # 121 (her current administration, left unticked on the consent page), 122
+# KARIN: 121 (her current administration, left unticked on the consent page), 122
 INVALID_STATE = "verlopen of ongeldig"
 
 

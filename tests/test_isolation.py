@@ -9,11 +9,15 @@ import pytest
 from cryptography.fernet import Fernet
 
 import models
+from hostile import KEYED_BLUEPRINTS
+from hostile import OPEN_FROM_OUTSMART
 from models import Administration
 from models import Connection
 from models import Event
 from models import ExactList
 from models import LoginAttempt
+from simhelpers import JAN
+from simhelpers import PIET
 from views.embed import PUBLIC_ENDPOINTS
 from views.embed import make_entry_token
 from wizard_actions import HTMX
@@ -21,17 +25,12 @@ from wizard_actions import WizardActions
 from wizard_actions import path_of
 from wizard_actions import query_of
 
-A = "account-alpha-7f3"
-B = "account-bravo-2c9"
-JAN = "jan@bakker-installatie.nl"  # A's Exact user: 101–104
-PIET = "piet@devries-klimaat.nl"  # B's Exact user: 111, 112
+A = "account-alpha-7f3"  # logs in at Exact as JAN: 101–104
+B = "account-bravo-2c9"  # logs in at Exact as PIET: 111, 112
 A_CODES = (101, 102, 103, 104)
 A_TEXTS = ("Jan Bakker", JAN, "Bakker Installatietechniek", "Bakker Onderhoud", "Bakker Verhuur", "Bakker Projecten",
            "Bakker Holding", A, "Anna Alfa")
 A_CODE = re.compile(r"(?<![\w.-])(?:%s)(?![\w.-])" % "|".join(map(str, A_CODES)))
-OPEN_FROM_OUTSMART = "Open deze pagina vanuit OutSmart"
-# Blueprints whose callers are admitted by a key of their own, not by OutSmart's entry (the workers' JSON API).
-KEYED_BLUEPRINTS = {"api"}
 
 
 def _routes() -> dict:

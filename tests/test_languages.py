@@ -15,11 +15,11 @@ from flask import render_template_string
 from exact.errors import ExactUnavailable
 from exact.errors import ReauthorizationRequired
 from models import Connection
+from simhelpers import JAN
 from views.embed import make_entry_token
 from wizard_actions import HTMX
 from wizard_actions import WizardActions
 
-JAN = "jan@bakker-installatie.nl"
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")

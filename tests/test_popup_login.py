@@ -1,10 +1,9 @@
 """The popup login over HTTP: the iframe waits on a server-side attempt that only the popup's browser can finish."""
 from models import Connection
 from models import LoginAttempt
+from simhelpers import JAN
 from wizard_actions import HTMX
 from wizard_actions import path_of
-
-JAN = "jan@bakker-installatie.nl"
 
 
 def start_popup_login(client, country="nl"):

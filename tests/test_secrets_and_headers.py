@@ -18,12 +18,12 @@ from cryptography.fernet import Fernet
 import models
 from models import Connection
 from models import LoginAttempt
+from simhelpers import JAN
 from views.embed import make_entry_token
 from wizard_actions import HTMX
 from wizard_actions import WizardActions
 from wizard_actions import path_of
 
-JAN = "jan@bakker-installatie.nl"  # Exact user with administration 101 (exact_sim/seed.py)
 ACCOUNT = "acme-secrets"
 DAY = 86400
 TOKEN_API = re.compile(r"/api/v1/accounts/[^/]+/access-token")

@@ -6,12 +6,11 @@ import pytest
 import requests
 
 from exact_sim.settings import COUNTRIES
+from simhelpers import CHAIN_ERROR
 from simhelpers import JAN
 from simhelpers import SOFIE
 from simhelpers import USER_COUNTRY
 from simhelpers import LoginFailed
-
-CHAIN_ERROR = "Token is not allowed, because of invalid or empty chainId"
 
 
 @pytest.mark.parametrize("cc", COUNTRIES)

@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 import pytest
 import requests
 
+from simhelpers import CHAIN_ERROR
 from simhelpers import CLIENT_ID
 from simhelpers import CLIENT_SECRET
 from simhelpers import JAN
@@ -15,7 +16,6 @@ from simhelpers import KARIN
 from simhelpers import REDIRECT_URI
 from simhelpers import LoginFailed
 
-CHAIN_ERROR = "Token is not allowed, because of invalid or empty chainId"
 TOO_EARLY = "Rate limit exceeded: access_token not expired"
 
 

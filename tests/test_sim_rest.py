@@ -8,6 +8,7 @@ from exact_sim.masterdata import ENTITIES
 from simhelpers import ACCOUNTANT
 from simhelpers import JAN
 from simhelpers import KARIN
+from simhelpers import OLIVER
 from simhelpers import PIET
 
 FORBIDDEN = {"error": {"code": "", "message": {"lang": "", "value": "Forbidden"}}}
@@ -200,7 +201,7 @@ def test_divisions_accepts_any_accessible_division_in_the_path(sim):
 
 
 def test_divisions_show_the_country_and_currency_of_their_instance(sim):
-    token = sim.token_for("oliver@smith-plumbing.co.uk")
+    token = sim.token_for(OLIVER)
     row = sim.get(token, "501/system/Divisions", cc="uk").json()["d"]["results"][0]
     assert (row["Country"], row["Currency"]) == ("GB", "GBP")
 

@@ -3,11 +3,11 @@ import time
 
 import pytest
 
+from conftest import WORKER_KEY as KEY
 from models import Connection
 from models import Event
+from simhelpers import JAN
 
-JAN = "jan@bakker-installatie.nl"
-KEY = "worker-secret-key"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 

@@ -1,10 +1,9 @@
 """Step 5: one administration, found quickly, previewed before going on."""
 from models import Connection
+from simhelpers import ACCOUNTANT
+from simhelpers import JAN
+from simhelpers import KARIN
 from wizard_actions import HTMX
-
-JAN = "jan@bakker-installatie.nl"
-ACCOUNTANT = "accountant@boekhoudkantoor-smit.nl"
-KARIN = "karin@jansen-elektro.nl"
 
 
 def test_list_shows_each_administrations_facts(client, wizard):

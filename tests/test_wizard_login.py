@@ -6,11 +6,10 @@ from models import Connection
 from models import LoginAttempt
 from models import db
 from models import utcnow
+from simhelpers import JAN
+from simhelpers import SOFIE
 from wizard_actions import path_of
 from wizard_actions import query_of
-
-JAN = "jan@bakker-installatie.nl"
-SOFIE = "sofie@peeters-techniek.be"
 
 
 def test_integrations_list_shows_exact_not_connected(client):

@@ -1,9 +1,8 @@
 """Every step is one URL: a full page for a browser, a fragment for htmx, and caches told so."""
 import pytest
 
+from simhelpers import JAN
 from wizard_actions import HTMX
-
-JAN = "jan@bakker-installatie.nl"
 
 
 def step_urls(wizard):

@@ -3,11 +3,10 @@ import re
 
 from models import Connection
 from models import Event
+from simhelpers import JAN
+from simhelpers import PIET
+from simhelpers import SOFIE
 from wizard_actions import HTMX
-
-JAN = "jan@bakker-installatie.nl"
-PIET = "piet@devries-klimaat.nl"
-SOFIE = "sofie@peeters-techniek.be"
 
 
 def ready_to_save(wizard, username=JAN, code=101, country="nl", **settings):

@@ -1,8 +1,7 @@
 """Step 6: import and export settings, with choices read live from the chosen administration."""
 from models import Connection
+from simhelpers import JAN
 from wizard_actions import form_options
-
-JAN = "jan@bakker-installatie.nl"
 
 
 def connected(wizard, code=101):
