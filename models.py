@@ -325,7 +325,33 @@ def close_all() -> None:
         db.obj.close_all() if hasattr(db.obj, "close_all") else db.close()
 
 
-def create_tables() -> None:
-    """Create missing tables (safe to call on every start)."""
-    with db.connection_context():
-        db.create_tables(MODELS, safe=True)
+def upgrade(database=db) -> list[str]:
+    """Apply the pending migrations (migrations/NNNN_name.py) in order; return the names applied."""
+    runner = _migration_runner(database)
+    with runner.database.connection_context():
+        return runner.up()
+
+
+def pending(database=db) -> list[str]:
+    """The migrations not applied to the database yet, in order."""
+    return [name for name, applied_at in migration_status(database) if applied_at is None]
+
+
+def migration_status(database=db) -> list[tuple[str, datetime.datetime | None]]:
+    """Every migration, in order, with when it was applied (None: pending)."""
+    runner = _migration_runner(database)
+    with runner.database.connection_context():
+        return [(migration.name, migration.applied) for migration in runner.status()]
+
+
+def _migration_runner(database):
+    """peewee's own runner (playhouse.migrations) on the app's migrations folder, wherever the command runs from.
+
+    Imported here: only the processes that migrate need it.
+    """
+    import os
+
+    from playhouse.migrations import Runner
+
+    database = database.obj if isinstance(database, DatabaseProxy) else database
+    return Runner(database, os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations"))
