@@ -200,10 +200,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.environ.setdefault("EXACT_REDIRECT_URI", f"http://{args.host}:{args.port}/exact/callback")
     app = create_app()
-    pending = models.pending(models.db)
-    if pending:
-        raise SystemExit(f"The database is not up to date ({', '.join(pending)} not applied): "
-                         "run `flask --app app db upgrade`, then start the app again.")
+    if models.pending(models.db):
+        raise SystemExit("The database is not up to date: run `flask --app app db upgrade`, then start the app again.")
     if app.config["DEMO"]:
         import exact_sim
         from views.demo_host import create_demo_host
