@@ -75,8 +75,8 @@ def create_app(test_config=None):
     babel.init_app(app, locale_selector=_select_locale)
     models.db.initialize(_connect_database(app.config["DATABASE_URL"]))
     models.configure_encryption(MultiFernet([Fernet(key) for key in app.config["TOKEN_KEYS"]]))
-    models.create_tables()
-    models.close_all()  # a pooled connection opened here must not outlive a fork (gunicorn --preload)
+    # No connection is opened here (the schema is `flask --app app db upgrade`'s): none can outlive a fork
+    # (gunicorn --preload).
 
     from views import api
     from views import commands
@@ -227,6 +227,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     os.environ.setdefault("EXACT_REDIRECT_URI", f"http://{args.host}:{args.port}/exact/callback")
     app = create_app()
+    if models.pending(models.db):
+        raise SystemExit("The database is not up to date: run `flask --app app db upgrade`, then start the app again.")
     if app.config["DEMO"]:
         import exact_sim
         from views.demo_host import create_demo_host

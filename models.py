@@ -1,6 +1,7 @@
 """Peewee models: one Exact Online connection per OutSmart account, and what hangs off it."""
 import datetime
 import json
+import os
 import secrets
 
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from peewee import IntegerField
 from peewee import Model
 from peewee import SqliteDatabase
 from peewee import TextField
+from playhouse.migrations import Runner
 
 from exact.tokens import Token
 
@@ -25,6 +27,7 @@ db = DatabaseProxy()
 # Bound by the app factory (configure_encryption); tokens are never stored without it.
 _cipher: MultiFernet | None = None
 
+MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 PAGE_SIZE = 20
 STATE_TTL = datetime.timedelta(minutes=10)
 REFRESH_TOKEN_IDLE = datetime.timedelta(days=30)
@@ -331,7 +334,26 @@ def close_all() -> None:
         db.obj.close_all() if hasattr(db.obj, "close_all") else db.close()
 
 
-def create_tables() -> None:
-    """Create missing tables (safe to call on every start)."""
-    with db.connection_context():
-        db.create_tables(MODELS, safe=True)
+def upgrade(database=db) -> list[str]:
+    """Apply the pending migrations (migrations/NNNN_name.py) in order; return the names applied."""
+    runner = _migration_runner(database)
+    with runner.database.connection_context():
+        return runner.up()
+
+
+def pending(database=db) -> list[str]:
+    """The migrations not applied to the database yet, in order."""
+    return [name for name, applied_at in migration_status(database) if applied_at is None]
+
+
+def migration_status(database=db) -> list[tuple[str, datetime.datetime | None]]:
+    """Every migration, in order, with when it was applied (None: pending)."""
+    runner = _migration_runner(database)
+    with runner.database.connection_context():
+        return [(migration.name, migration.applied) for migration in runner.status()]
+
+
+def _migration_runner(database) -> Runner:
+    """peewee's own runner (playhouse.migrations) on the app's migrations folder, wherever the command runs from."""
+    database = database.obj if isinstance(database, DatabaseProxy) else database
+    return Runner(database, MIGRATIONS)

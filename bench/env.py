@@ -60,13 +60,16 @@ def server_env(db_path: str, sim: SimServer) -> dict:
 
 
 def create(db_path: str, sim: SimServer):
-    """The app on a fresh SQLite file."""
+    """The app on a fresh SQLite file, its tables built by the migrations (as `flask --app app db upgrade` does)."""
+    import models
     from app import create_app
 
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(db_path + suffix):
             os.remove(db_path + suffix)
-    return create_app(app_config(db_path, sim))
+    app = create_app(app_config(db_path, sim))
+    models.upgrade(models.db)
+    return app
 
 
 def session_header(app, account: str) -> dict:

@@ -51,10 +51,11 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 
 
 @pytest.fixture
-def app(tmp_path, sim):
-    """The app on empty tables, talking to the simulator; CSRF off except where a test turns it on.
+def empty_app(tmp_path, sim):
+    """The app on a database without a single table (not even the migrations' history), talking to the simulator;
+    CSRF off except where a test turns it on.
 
-    SQLite: a fresh temp file per test. TEST_DATABASE_URL (PostgreSQL): the tables are dropped and created again.
+    SQLite: a fresh temp file per test. TEST_DATABASE_URL (PostgreSQL): every table in it is dropped.
     """
     from cryptography.fernet import Fernet
 
@@ -83,10 +84,21 @@ def app(tmp_path, sim):
     })
     if TEST_DATABASE_URL:
         with models.db.connection_context():
-            models.db.drop_tables(models.MODELS, safe=True, cascade=True)
-            models.db.create_tables(models.MODELS)
+            tables = models.db.get_tables()
+            if tables:
+                models.db.execute_sql("DROP TABLE %s CASCADE" % ", ".join(f'"{table}"' for table in tables))
     yield app
     models.close_all()
+
+
+@pytest.fixture
+def app(empty_app):
+    """The app on empty tables built by the migrations (`flask --app app db upgrade` does the same): the suite
+    tests the schema the migrations make, as every deployment gets it."""
+    import models
+
+    models.upgrade(models.db)
+    return empty_app
 
 
 @pytest.fixture

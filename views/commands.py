@@ -1,16 +1,20 @@
-"""Commands for cron and operators: keep refresh tokens alive, re-encrypt tokens under a new key."""
+"""Commands for cron and operators: keep refresh tokens alive, re-encrypt tokens under a new key, migrate the
+database."""
 import time
 
 import click
 from cryptography.fernet import Fernet
 from cryptography.fernet import MultiFernet
 from flask import current_app
+from flask.cli import AppGroup
 
 from exact.errors import ExactError
 from models import REFRESH_TOKEN_IDLE
 from models import Connection
 from models import configure_encryption
 from models import db
+from models import migration_status
+from models import upgrade
 from views.exact_clients import token_store
 
 
@@ -52,6 +56,30 @@ def rotate_token_keys_command():
     click.echo(f"re-encrypted the tokens of {count} connections under the first key")
 
 
+db_commands = AppGroup("db", help="The database's schema: versioned migrations (migrations/NNNN_name.py).")
+
+
+@db_commands.command("upgrade")
+def db_upgrade_command():
+    """Apply the pending migrations in order, each in a transaction (safe to run again)."""
+    applied = upgrade(db)
+    for name in applied:
+        click.echo(f"applied {name}")
+    if not applied:
+        click.echo("nothing to apply: the database is up to date")
+
+
+@db_commands.command("status")
+def db_status_command():
+    """List the migrations, applied (when) and pending; exit with 1 while any is pending."""
+    rows = migration_status(db)
+    for name, applied_at in rows:
+        click.echo(f"applied  {name}  {applied_at:%Y-%m-%d %H:%M:%S}" if applied_at else f"pending  {name}")
+    if any(applied_at is None for _name, applied_at in rows):
+        raise SystemExit(1)
+
+
 def register(app):
     app.cli.add_command(keep_alive_command)
     app.cli.add_command(rotate_token_keys_command)
+    app.cli.add_command(db_commands)

@@ -1,0 +1,339 @@
+"""Versioned migrations (migrations/, `flask --app app db upgrade`): a database of release 2cd93f9, the last one
+without migrations, is adopted with everything in it; the migrations build exactly the models' schema.
+
+On SQLite or on PostgreSQL, whichever TEST_DATABASE_URL says (the `empty_app` fixture: a database without a table).
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from peewee import PostgresqlDatabase
+from peewee import SqliteDatabase
+from playhouse.migrations import Runner
+from playhouse.schema_diff import diff_models
+
+import models
+from models import Connection
+from models import Event
+from simhelpers import JAN
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# Every migration, in the order the runner applies them.
+MIGRATIONS = [path.stem for path in sorted((ROOT / "migrations").glob("[0-9]*.py"))]
+RELEASE_TABLES = ["administration", "connection", "event", "exactlist", "loginattempt"]
+SERVICE_KEY = "migration-worker-key"
+USER = "Anna de Vries"
+
+# What release 2cd93f9's SettingsForm.settings() stored for tests/wizard_actions.DEFAULT_SETTINGS with these choices
+# from administration 101's lists (journal 70, revenue 8000, VAT 1/2/0 for 21/9/0 %, 14 days), inactive relations on.
+RELEASE_SETTINGS = {
+    "import_relations": True, "relations_include_inactive": True, "relations_include_blocked": False,
+    "relation_types": [], "import_materials": True, "item_groups": [], "import_hour_types": False,
+    "import_categories": False, "import_employees": False, "import_payments": False, "export_work_orders": True,
+    "trigger_status": "compleet", "success_status": "afgehandeld", "document_type": "sales_invoice",
+    "sales_journal": "70", "revenue_account": "8000", "vat_high": "1", "vat_low": "2", "vat_zero": "0",
+    "payment_condition": "14", "hour_rounding": "15", "create_missing_relations": False,
+    "create_missing_items": False,
+}
+# The lists that release cached for the settings page (views/exact_api.MASTER_DATA then), read from the simulator.
+RELEASE_LISTS = {
+    "journals": ("financial/Journals", "Type eq 20"),
+    "revenue_accounts": ("financial/GLAccounts", "BalanceType eq 'W' and BalanceSide eq 'C'"),
+    "vat_codes": ("vat/VATCodes", None),
+    "payment_conditions": ("cashflow/PaymentConditions", None),
+}
+
+
+def upgrade(app):
+    """`flask --app app db upgrade`, through the app's own CLI."""
+    result = app.test_cli_runner().invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def load_release_schema(database):
+    """Create release 2cd93f9's tables and indexes from its DDL (tests/fixtures), as that release made them."""
+    dialect = "postgresql" if isinstance(database, PostgresqlDatabase) else "sqlite"
+    ddl = re.sub(r"^--.*$", "", (FIXTURES / f"schema_2cd93f9_{dialect}.sql").read_text(), flags=re.M)
+    with database.atomic():
+        for statement in filter(None, (part.strip() for part in ddl.split(";"))):
+            database.execute_sql(statement)
+
+
+def insert(database, table, **row):
+    columns = ", ".join(f'"{column}"' for column in row)
+    values = ", ".join([database.param] * len(row))
+    database.execute_sql(f'INSERT INTO "{table}" ({columns}) VALUES ({values})', list(row.values()))
+
+
+def stamp(seconds_ago=0.0):
+    """A UTC moment as release 2cd93f9 stored datetimes (naive UTC)."""
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(time.time() - seconds_ago))
+
+
+def store_release_connection(database, sim, cipher):
+    """A saved connection as release 2cd93f9 stored it, in raw SQL (today's models play no part): real tokens from the
+    simulator, Fernet-encrypted with the app's key, administration 101 locked, settings, four administrations, the
+    cached lists, a login attempt and the history. Returns the token response."""
+    token = sim.token_for(JAN)
+    issued_at = time.time()
+    me = sim.get(token, "current/Me").json()["d"]["results"][0]
+    lists = {kind: sim.get(token, f"101/{resource}", params={"$filter": where} if where else None).json()["d"]
+             for kind, (resource, where) in RELEASE_LISTS.items()}
+    lists = {kind: rows["results"] if isinstance(rows, dict) else rows for kind, rows in lists.items()}
+    with database.atomic():
+        insert(database, "connection", account="demo", status="saved", country="nl", base_url=sim.base_url("nl"),
+               exact_user_id=me["UserID"], exact_user_name=me["FullName"], exact_user_email=me["Email"],
+               current_division=101, consented_divisions=4,
+               access_token=cipher.encrypt(token["access_token"].encode()).decode(),
+               refresh_token=cipher.encrypt(token["refresh_token"].encode()).decode(),
+               token_issued_at=issued_at, token_expires_at=issued_at + int(token["expires_in"]),
+               connected_at=stamp(120), division=101, division_name="Bakker Installatietechniek B.V.",
+               settings=json.dumps(RELEASE_SETTINGS, sort_keys=True), saved_at=stamp(60),
+               last_refresh_at=stamp(120),
+               rate_limits=json.dumps({"daily_limit": 5000, "daily_remaining": 4991, "daily_reset": issued_at + 3600,
+                                       "minutely_limit": 60, "minutely_remaining": 51,
+                                       "minutely_reset": issued_at + 30, "seen_at": issued_at}, sort_keys=True))
+        connection_id = database.execute_sql('SELECT "id" FROM "connection" WHERE "account" = %s'
+                                              .replace("%s", database.param), ["demo"]).fetchone()[0]
+        for code, name, status, blocked in ((101, "Bakker Installatietechniek B.V.", 1, False),
+                                            (102, "Bakker Onderhoud B.V.", 1, False),
+                                            (103, "Bakker Verhuur B.V. (gearchiveerd)", 2, False),
+                                            (104, "Bakker Projecten B.V.", 1, True)):
+            insert(database, "administration", connection_id=connection_id, code=code, name=name, country="NL",
+                   currency="EUR", vat_number=f"NL000{code}B01", status=status, blocked=blocked, current=code == 101)
+        for kind, rows in lists.items():
+            insert(database, "exactlist", connection_id=connection_id, division=101, kind=kind,
+                   rows=json.dumps(rows, sort_keys=True), fetched_at=stamp(90))
+        insert(database, "loginattempt", id="release-attempt", account="demo", user=USER, country="nl", mode="page",
+               state="release-state", created_at=stamp(130), used_at=stamp(120), outcome="connected")
+        for seconds_ago, action, detail in (
+                (120, "connected", {"administrations": 4, "country": "nl", "exact_user": "Jan Bakker",
+                                    "other_user": False}),
+                (60, "saved", {"administration": 101, "administration_name": "Bakker Installatietechniek B.V."}),
+                (30, "settings_changed", {"changed": ["relations_include_inactive", "payment_condition"]})):
+            insert(database, "event", account="demo", at=stamp(seconds_ago), user=USER, action=action,
+                   detail=json.dumps(detail, sort_keys=True))
+    return token
+
+
+def rows_of(database, tables=RELEASE_TABLES):
+    """Every row of every table, as the database holds it (tokens still encrypted)."""
+    return {table: database.execute_sql(f'SELECT * FROM "{table}" ORDER BY 1').fetchall() for table in tables}
+
+
+def schema_of(database, tables, schema=None):
+    """Columns (type, null, default, primary key), indexes (columns, unique, definition) and foreign keys, per table,
+    as the database reports them; names of the schema itself left out, so two schemas compare."""
+    def plain(text):
+        return re.sub(rf'"?\b(?:{schema or "public"})"?\.', "", text or "") or None
+
+    return {table: {
+        "columns": sorted((column.name, column.data_type, column.null, column.primary_key, plain(column.default))
+                          for column in database.get_columns(table, schema)),
+        "indexes": sorted((index.name, tuple(index.columns), index.unique, plain(index.sql))
+                          for index in database.get_indexes(table, schema)),
+        "foreign_keys": sorted((key.column, key.dest_table, key.dest_column)
+                               for key in database.get_foreign_keys(table, schema)),
+    } for table in tables}
+
+
+class _FormValues(HTMLParser):
+    """{name: [values]} a form would submit: selected options and checked boxes."""
+
+    def __init__(self):
+        super().__init__()
+        self.values = {}
+        self._select = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "select":
+            self._select = attrs.get("name")
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.values.setdefault(self._select, []).append(attrs.get("value"))
+        elif tag == "input" and attrs.get("type") in ("checkbox", "radio") and "checked" in attrs:
+            self.values.setdefault(attrs.get("name"), []).append(attrs.get("value"))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+
+
+def form_values(page: str) -> dict:
+    parser = _FormValues()
+    parser.feed(page)
+    return parser.values
+
+
+def text_of(page: str) -> str:
+    import html
+
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+@pytest.fixture
+def release_database(empty_app, sim):
+    """The app on a database of release 2cd93f9 holding Jan's saved connection; returns the stored token."""
+    cipher = Fernet(empty_app.config["TOKEN_KEYS"][0])
+    with models.db.connection_context():
+        load_release_schema(models.db.obj)
+        token = store_release_connection(models.db.obj, sim, cipher)
+    sim.clear_calls()
+    return token
+
+
+def test_the_first_migration_adopts_a_release_2cd93f9_database_without_changing_it(empty_app, release_database):
+    database = models.db.obj
+    with models.db.connection_context():
+        assert sorted(database.get_tables()) == RELEASE_TABLES
+        schema_before, rows_before = schema_of(database, RELEASE_TABLES), rows_of(database)
+        assert Runner(database, str(ROOT / "migrations")).up("0001_initial") == ["0001_initial"]
+
+        # Not a column, index, key or row changed; 0001 is recorded as applied.
+        assert sorted(database.get_tables()) == sorted(RELEASE_TABLES + ["schema_migration"])
+        assert schema_of(database, RELEASE_TABLES) == schema_before
+        assert rows_of(database) == rows_before
+    assert models.pending(models.db) == MIGRATIONS[1:]
+
+
+def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, release_database, sim):
+    app, token = empty_app, release_database
+    database = models.db.obj
+    assert models.pending(models.db) == MIGRATIONS
+
+    assert upgrade(app) == "".join(f"applied {name}\n" for name in MIGRATIONS)
+
+    with models.db.connection_context():
+        assert not diff_models(database, models.MODELS)
+        connection = Connection.get(Connection.account == "demo")
+        assert (connection.status, connection.division, connection.is_locked) == ("saved", 101, True)
+        assert connection.access_token == token["access_token"]
+        assert connection.refresh_token == token["refresh_token"]
+        assert connection.settings == RELEASE_SETTINGS
+        assert [(event.action, event.user) for event in Event.select().order_by(Event.at)] == [
+            ("connected", USER), ("saved", USER), ("settings_changed", USER)]
+        assert connection.administrations.count() == 4 and connection.lists.count() == len(RELEASE_LISTS)
+
+    # The token API hands the stored access token to a worker, without asking Exact.
+    app.config["SERVICE_KEYS"] = {"sync-worker": SERVICE_KEY}
+    client = app.test_client()
+    answer = client.post("/api/v1/accounts/demo/access-token", headers={"Authorization": f"Bearer {SERVICE_KEY}"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert answer.json["access_token"] == token["access_token"] and answer.json["division"] == 101
+
+    # The saved settings page: the locked administration, the settings, the history.
+    overview = client.get("/exact")
+    assert overview.status_code == 200
+    text = text_of(overview.get_data(as_text=True))
+    assert "Bakker Installatietechniek B.V. (code 101) – vastgezet" in text
+    assert "✓ Relaties importeren ✓ Ook inactieve relaties – Ook geblokkeerde relaties" in text
+    assert "Medewerkers importeren" in text and "✓ Afgeronde werkbonnen exporteren naar Exact Online" in text
+    assert "Verbonden met Exact Online (door Anna de Vries)" in text
+    assert "Administratie gekozen en vastgezet: Bakker Installatietechniek B.V. (door Anna de Vries)" in text
+    assert "Instellingen gewijzigd: Ook inactieve relaties, Betalingsconditie (door Anna de Vries)" in text
+    assert "Jan Bakker (jan@bakker-installatie.nl)" in text
+    # The settings step shows every stored choice from the cached lists.
+    settings_page = client.get("/exact/instellingen")
+    assert settings_page.status_code == 200
+    shown = form_values(settings_page.get_data(as_text=True))
+    for name in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition",
+                 "trigger_status", "success_status", "document_type", "hour_rounding"):
+        assert shown.get(name) == [RELEASE_SETTINGS[name]], name
+    assert shown["relations_include_inactive"] == ["y"] and "relations_include_blocked" not in shown
+    assert sim.calls() == []  # all of it from the adopted rows
+
+    # A second upgrade applies nothing and changes nothing (the migrations' history included).
+    with models.db.connection_context():
+        tables = sorted(database.get_tables())
+        before = schema_of(database, tables), rows_of(database, tables)
+    assert upgrade(app) == "nothing to apply: the database is up to date\n"
+    with models.db.connection_context():
+        assert sorted(database.get_tables()) == tables
+        assert (schema_of(database, tables), rows_of(database, tables)) == before
+
+    # And the adopted database takes new writes: a settings change is checked at Exact, saved and recorded.
+    changed = client.post("/exact/instellingen", data=shown | {"vat_zero": ["5"]})
+    assert changed.status_code == 303, changed.get_data(as_text=True)
+    with models.db.connection_context():
+        assert Connection.get(Connection.account == "demo").settings == RELEASE_SETTINGS | {"vat_zero": "5"}
+        assert Event.select().order_by(Event.id.desc()).get().action == "settings_changed"
+
+
+def test_the_migrated_schema_is_the_models_schema(app, tmp_path):
+    """A model changed without a migration fails here: the database the migrations build must be the one the models
+    describe (playhouse.schema_diff), down to each column's type, nullability and default, and each index."""
+    database = models.db.obj
+    tables = sorted(model._meta.table_name for model in models.MODELS)
+    with models.db.connection_context():
+        drift = diff_models(database, models.MODELS)
+        assert not drift, f"the models differ from the migrated database; add a migration for:\n{drift}"
+        migrated = schema_of(database, tables)
+
+    # What diff_models leaves out (types, NULL, defaults, index order), against tables created from the models.
+    if isinstance(database, PostgresqlDatabase):
+        with models.db.connection_context():
+            database.execute_sql("DROP SCHEMA IF EXISTS models_reference CASCADE")
+            try:
+                with database.atomic():
+                    database.execute_sql("CREATE SCHEMA models_reference")
+                    database.execute_sql("SET LOCAL search_path TO models_reference")
+                    database.create_tables(models.MODELS, safe=False)
+                reference = schema_of(database, tables, "models_reference")
+            finally:
+                database.execute_sql("DROP SCHEMA models_reference CASCADE")
+    else:
+        other = SqliteDatabase(str(tmp_path / "models.sqlite"))
+        with other.bind_ctx(models.MODELS):
+            other.create_tables(models.MODELS, safe=False)
+        reference = schema_of(other, tables)
+        other.close()
+    differences = [f"{table} {part}: migrations make {sorted(set(made) - set(declared))}, "
+                   f"the models declare {sorted(set(declared) - set(made))}"
+                   for table in tables for part, made in migrated[table].items()
+                   if made != (declared := reference[table][part])]
+    assert not differences, "add a migration for:\n" + "\n".join(differences)
+
+
+def test_status_lists_pending_and_upgrade_builds_an_empty_database(empty_app):
+    runner = empty_app.test_cli_runner()
+    status = runner.invoke(args=["db", "status"])
+    assert (status.exit_code, status.output) == (1, "".join(f"pending  {name}\n" for name in MIGRATIONS))
+
+    assert upgrade(empty_app) == "".join(f"applied {name}\n" for name in MIGRATIONS)
+    with models.db.connection_context():
+        assert sorted(models.db.get_tables()) == sorted(
+            [model._meta.table_name for model in models.MODELS] + ["schema_migration"])
+        assert not diff_models(models.db.obj, models.MODELS)
+        assert Connection.select().count() == 0
+    status = runner.invoke(args=["db", "status"])
+    assert status.exit_code == 0, status.output
+    assert re.fullmatch("".join(rf"applied  {name}  \d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\n" for name in MIGRATIONS),
+                        status.output)
+    assert models.pending(models.db) == []
+
+
+def test_the_demo_launcher_refuses_a_database_with_pending_migrations(empty_app):
+    """`python app.py` creates no table: it says to run the upgrade and exits with status 1."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": empty_app.config["DATABASE_URL"], "SECRET_KEY": "launcher",
+           "EMBED_SECRET": "launcher", "TOKEN_KEYS": empty_app.config["TOKEN_KEYS"][0],
+           "EXACT_CLIENT_ID": "launcher", "EXACT_CLIENT_SECRET": "launcher"}
+    started = subprocess.run([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env, capture_output=True,
+                             text=True, timeout=60)
+    assert started.returncode == 1, started.stderr
+    assert started.stderr == ("The database is not up to date: run `flask --app app db upgrade`, then start the app "
+                              "again.\n")
+    with models.db.connection_context():
+        assert models.db.get_tables() == []
