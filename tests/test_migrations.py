@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ import models
 from models import Connection
 from models import Event
 from simhelpers import JAN
+from wizard_actions import submitted
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -147,32 +147,6 @@ def schema_of(database, tables, schema=None):
     } for table in tables}
 
 
-class _FormValues(HTMLParser):
-    """{name: [values]} a form would submit: selected options and checked boxes."""
-
-    def __init__(self):
-        super().__init__()
-        self.values = {}
-        self._select = None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "select":
-            self._select = attrs.get("name")
-        elif tag == "option" and self._select and "selected" in attrs:
-            self.values.setdefault(self._select, []).append(attrs.get("value"))
-        elif tag == "input" and attrs.get("type") in ("checkbox", "radio") and "checked" in attrs:
-            self.values.setdefault(attrs.get("name"), []).append(attrs.get("value"))
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-
-
-def form_values(page: str) -> dict:
-    parser = _FormValues()
-    parser.feed(page)
-    return parser.values
 
 
 def text_of(page: str) -> str:
@@ -245,7 +219,7 @@ def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, re
     # The settings step shows every stored choice from the cached lists.
     settings_page = client.get("/exact/instellingen")
     assert settings_page.status_code == 200
-    shown = form_values(settings_page.get_data(as_text=True))
+    shown = submitted(settings_page.get_data(as_text=True))
     for name in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition",
                  "trigger_status", "success_status", "document_type", "hour_rounding"):
         assert shown.get(name) == [RELEASE_SETTINGS[name]], name

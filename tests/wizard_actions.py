@@ -61,7 +61,8 @@ class WizardActions:
     def save(self, confirm=True, **extra):
         """Step 7: Opslaan, as the check page posts it: its hidden fields, and the box ticked (or not)."""
         page = self.client.get("/exact/controle")
-        data = hidden_fields(page.get_data(as_text=True)) if page.status_code == 200 else {}
+        shown = submitted(page.get_data(as_text=True)) if page.status_code == 200 else {}
+        data = {name: values[0] for name, values in shown.items()}
         if confirm:
             data["confirm"] = "y"
         data.update(extra)
@@ -98,22 +99,33 @@ class _OptionParser(HTMLParser):
             self._select = None
 
 
-class _HiddenParser(HTMLParser):
-    """Collect the hidden inputs' values by name."""
+class _SubmittedParser(HTMLParser):
+    """What the page's forms submit, as a browser sends it: hidden inputs, checked boxes and radios, chosen options."""
 
     def __init__(self):
         super().__init__()
         self.fields = {}
+        self._select = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
-        if tag == "input" and attrs.get("type") == "hidden" and attrs.get("name"):
-            self.fields[attrs["name"]] = attrs.get("value", "")
+        name = attrs.get("name")
+        if tag == "select":
+            self._select = name
+        elif tag == "option" and self._select and "selected" in attrs:
+            self.fields.setdefault(self._select, []).append(attrs.get("value"))
+        elif tag == "input" and name and (attrs.get("type") == "hidden" or (
+                attrs.get("type") in ("checkbox", "radio") and "checked" in attrs)):
+            self.fields.setdefault(name, []).append(attrs.get("value", ""))
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
 
 
-def hidden_fields(html):
-    """{name: value} of a rendered page's hidden inputs."""
-    parser = _HiddenParser()
+def submitted(html):
+    """{name: [values]} the page's forms submit as shown (unchosen selects and unticked boxes send nothing)."""
+    parser = _SubmittedParser()
     parser.feed(html)
     return parser.fields
 
