@@ -1,4 +1,6 @@
 """Exact Online's OAuth2 authorization-code flow over requests-oauthlib."""
+import base64
+import hashlib
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -39,21 +41,23 @@ class ExactOAuth:
         """Exact's token endpoint, for both the code exchange and refreshes."""
         return f"{self.base_url}/api/oauth2/token"
 
-    def authorization_url(self, state: str, force_login: bool = False) -> str:
-        """The Exact login/consent page to send the user to."""
+    def authorization_url(self, state: str, force_login: bool = False, code_verifier: str | None = None) -> str:
+        """The Exact login/consent page to send the user to; with a PKCE verifier, its S256 challenge goes along."""
+        pkce = {"code_challenge": code_challenge(code_verifier), "code_challenge_method": "S256"} if code_verifier else {}
         url, _ = OAuth2Session(self.client_id, redirect_uri=self.redirect_uri).authorization_url(
-            f"{self.base_url}/api/oauth2/auth", state=state, force_login="1" if force_login else "0")
+            f"{self.base_url}/api/oauth2/auth", state=state, force_login="1" if force_login else "0", **pkce)
         return url
 
-    def exchange_code(self, code: str) -> Token:
+    def exchange_code(self, code: str, code_verifier: str | None = None) -> Token:
         """Trade the callback's authorization code (valid 3 minutes, once) for a token pair."""
         session = self._session("access_token_response", "authorization_code")
+        pkce = {"code_verifier": code_verifier} if code_verifier else {}
         # Exact's codes contain "!" and arrive as "%21"; it wants them decoded exactly once.
         # Decoding an already-decoded code changes nothing, as real codes contain no "%".
         payload = self._call(lambda: session.fetch_token(
             self.token_url, code=unquote(code), timeout=self._timeout,
             # Exact documents the client credentials in the form body, not HTTP Basic.
-            include_client_id=True, client_secret=self._client_secret))
+            include_client_id=True, client_secret=self._client_secret, **pkce))
         return Token.from_response(payload, self._clock())
 
     def refresh(self, token: Token) -> Token:
@@ -95,6 +99,11 @@ class ExactOAuth:
                 and str(payload.get("expires_in", "")).isdigit()):
             raise ExactUnavailable("POST /api/oauth2/token -> HTTP 200 without a usable token")
         return response
+
+
+def code_challenge(code_verifier: str) -> str:
+    """PKCE's S256 challenge of a verifier (RFC 7636 §4.2): base64url of its SHA-256, without padding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode("ascii")).digest()).rstrip(b"=").decode()
 
 
 def parse_callback(args: Mapping[str, str]) -> str:

@@ -1,4 +1,7 @@
 """OAuth2 grants: pending authorize requests, authorization codes, refresh-token chains and access tokens (§8.3)."""
+import base64
+import hashlib
+import hmac
 import secrets
 import string
 from dataclasses import dataclass
@@ -10,6 +13,7 @@ from .clock import us_datetime
 CODE_INVALID = "Signed data extraction has failed"
 CHAIN_INVALID = "Token is not allowed, because of invalid or empty chainId"
 TOO_EARLY = "Rate limit exceeded: access_token not expired"
+PKCE_FAILED = "PKCE verification failed."
 TOO_EARLY_2021 = "Access Token not expired"
 
 
@@ -33,6 +37,7 @@ class AuthRequest:
     client_id: str
     redirect_uri: str
     state: str | None
+    code_challenge: str | None = None  # PKCE, S256 only
     username: str | None = None
 
 
@@ -46,6 +51,7 @@ class Code:
     username: str
     divisions: frozenset[int]
     issued_at: float
+    code_challenge: str | None = None
     used: bool = False
 
 
@@ -87,9 +93,10 @@ class GrantStore:
         self.access_tokens: dict[str, AccessToken] = {}
         self.chain_of_refresh_token: dict[str, str] = {}
 
-    def open_request(self, cc: str, client_id: str, redirect_uri: str, state: str | None) -> AuthRequest:
+    def open_request(self, cc: str, client_id: str, redirect_uri: str, state: str | None,
+                     code_challenge: str | None = None) -> AuthRequest:
         """Remember a validated authorize request until its consent is given."""
-        request = AuthRequest(secrets.token_urlsafe(16), cc, client_id, redirect_uri, state)
+        request = AuthRequest(secrets.token_urlsafe(16), cc, client_id, redirect_uri, state, code_challenge)
         self.requests[request.request_id] = request
         return request
 
@@ -102,10 +109,11 @@ class GrantStore:
         self.close_request(request)
         value = _random_prefix() + "!IAAAA" + secrets.token_urlsafe(180)
         self.codes[value] = Code(request.cc, request.client_id, request.redirect_uri, request.username,
-                                 frozenset(divisions), now)
+                                 frozenset(divisions), now, request.code_challenge)
         return value
 
-    def exchange_code(self, cc: str, client_id: str, value: str, redirect_uri: str, settings: dict, now: float) -> dict:
+    def exchange_code(self, cc: str, client_id: str, value: str, redirect_uri: str, settings: dict, now: float,
+                      code_verifier: str | None = None) -> dict:
         """Trade a code for the first tokens of a new chain, or raise TokenError."""
         code = self.codes.get(value)
         if (code is None or code.cc != cc or code.client_id != client_id or code.used
@@ -113,6 +121,8 @@ class GrantStore:
             raise TokenError(400, "invalid_grant", CODE_INVALID)
         if redirect_uri != code.redirect_uri:
             raise TokenError(400, "invalid_grant", "Redirect URI mismatch.")
+        if not _pkce_holds(code.code_challenge, code_verifier, settings["require_pkce"]):
+            raise TokenError(400, "invalid_grant", PKCE_FAILED)
         code.used = True
         chain = Chain(secrets.token_hex(8), cc, client_id, code.username, code.divisions)
         self.chains[chain.chain_id] = chain
@@ -186,6 +196,18 @@ class GrantStore:
         # expires_in is a string on the real service (§1.4).
         return {"access_token": access_token, "token_type": "bearer", "expires_in": str(settings["access_token_ttl"]),
                 "refresh_token": refresh_token}
+
+
+def s256(code_verifier: str) -> str:
+    """RFC 7636's S256: base64url of the verifier's SHA-256, without padding."""
+    return base64.urlsafe_b64encode(hashlib.sha256(code_verifier.encode()).digest()).rstrip(b"=").decode()
+
+
+def _pkce_holds(challenge: str | None, verifier: str | None, required: bool) -> bool:
+    """A code asked with a challenge needs its verifier; with require_pkce, a code asked without one is refused."""
+    if challenge is None:
+        return not required
+    return bool(verifier) and hmac.compare_digest(s256(verifier), challenge)
 
 
 def _too_early(settings: dict) -> TokenError:

@@ -33,7 +33,10 @@ def authorize(cc):
         return _error_page(cc, "De redirect_uri komt niet overeen met de geregistreerde redirect-URI van deze app.")
     if request.args.get("response_type") != "code":
         return _error_page(cc, "Ongeldig response_type; alleen 'code' wordt ondersteund.")
-    auth_request = sim.grants.open_request(cc, client_id, redirect_uri, request.args.get("state"))
+    challenge = request.args.get("code_challenge")
+    if challenge is not None and request.args.get("code_challenge_method") != "S256":
+        return _error_page(cc, "Ongeldige code_challenge_method; alleen 'S256' wordt ondersteund.")
+    auth_request = sim.grants.open_request(cc, client_id, redirect_uri, request.args.get("state"), challenge)
     return _login_page(cc, auth_request)
 
 
@@ -88,7 +91,8 @@ def token(cc):
             raise TokenError(400, "invalid_client", "Client authentication failed.")
         if grant_type == "authorization_code":
             body = sim.grants.exchange_code(cc, client_id, request.form.get("code", ""),
-                                            request.form.get("redirect_uri", ""), settings, sim.now())
+                                            request.form.get("redirect_uri", ""), settings, sim.now(),
+                                            request.form.get("code_verifier"))
         elif grant_type == "refresh_token":
             body = sim.grants.refresh(cc, client_id, request.form.get("refresh_token", ""), settings, sim.now())
         else:

@@ -14,6 +14,7 @@ import requests
 from werkzeug.serving import make_server
 
 from . import create_app
+from .grants import s256
 from .seed import PASSWORD
 from .seed import USER_COUNTRY
 from .settings import COUNTRIES
@@ -23,6 +24,8 @@ from .settings import DEFAULTS
 CLIENT_ID = DEFAULTS["client_id"]
 CLIENT_SECRET = DEFAULTS["client_secret"]
 REDIRECT_URI = DEFAULTS["redirect_uri"]
+# The PKCE verifier these helpers log in with, as the app does with one of its own per login (require_pkce is on).
+PKCE_VERIFIER = "exact-sim-test-verifier-" + "x" * 40
 
 
 class LoginFailed(Exception):
@@ -111,9 +114,10 @@ class SimServer:
     # Browser and app flows
 
     def authorize_url(self, cc: str = "nl", state: str = "test-state", **params) -> str:
-        """The authorize URL the app would send the browser to."""
+        """The authorize URL the app would send the browser to (with PKCE_VERIFIER's challenge unless overridden)."""
         query = {"client_id": CLIENT_ID, "redirect_uri": REDIRECT_URI, "response_type": "code", "state": state,
-                 "force_login": "0", **params}
+                 "force_login": "0", "code_challenge": s256(PKCE_VERIFIER), "code_challenge_method": "S256", **params}
+        query = {name: value for name, value in query.items() if value is not None}
         return f"{self.base_url(cc)}/api/oauth2/auth?{urlencode(query)}"
 
     def login(self, authorize_url: str, username: str, password: str = PASSWORD, divisions=None,
@@ -145,9 +149,10 @@ class SimServer:
         return response.json()
 
     def exchange(self, code: str, cc: str = "nl", **overrides) -> requests.Response:
-        """POST an authorization_code grant with the client credentials in the body."""
+        """POST an authorization_code grant with the client credentials (and PKCE_VERIFIER) in the body."""
         form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI, "client_id": CLIENT_ID,
-                "client_secret": CLIENT_SECRET, **overrides}
+                "client_secret": CLIENT_SECRET, "code_verifier": PKCE_VERIFIER, **overrides}
+        form = {name: value for name, value in form.items() if value is not None}
         return requests.post(f"{self.base_url(cc)}/api/oauth2/token", data=form, timeout=10)
 
     def refresh(self, refresh_token: str, cc: str = "nl", **overrides) -> requests.Response:

@@ -22,6 +22,7 @@ Sources are in /work/shared/reference/exact-online-api.md; "§" numbers point th
 | rest_401_body | "" | UNCONFIRMED. Body of a REST 401, sent verbatim (empty, as observed in picqer #428). | §2.6 |
 | count_429 | False | UNCONFIRMED. True: a 429 answer still consumes quota. | §8.4 |
 | fault_timeout_seconds | 5 | How long a "timeout" fault sleeps before answering normally. | simulator only |
+| require_pkce | True | UNCONFIRMED (Exact documents no PKCE, §9). An authorize request may carry `code_challenge` with `code_challenge_method=S256` (RFC 7636); its code is then exchanged only with the matching `code_verifier`. True: a code asked without a challenge is refused too. Refusals: 400 `invalid_grant` "PKCE verification failed.". | RFC 7636, RFC 9700 §2.1.1 |
 
 Further UNCONFIRMED choices that are behaviour, not settings:
 
@@ -67,6 +68,7 @@ DEFAULTS = {
     "rest_401_body": "",
     "count_429": False,
     "fault_timeout_seconds": 5,
+    "require_pkce": True,
 }
 
 

@@ -14,12 +14,13 @@ from exact_sim.seed import SOFIE
 from exact_sim.seed import USER_COUNTRY
 from exact_sim.server import CLIENT_ID
 from exact_sim.server import CLIENT_SECRET
+from exact_sim.server import PKCE_VERIFIER
 from exact_sim.server import REDIRECT_URI
 from exact_sim.server import LoginFailed
 from exact_sim.server import SimServer
 
 __all__ = ["ACCOUNTANT", "CARMEN", "EMILY", "JAN", "JULIEN", "KARIN", "MAX", "OLIVER", "PASSWORD", "PIET", "SOFIE",
-           "USER_COUNTRY", "CLIENT_ID", "CLIENT_SECRET", "REDIRECT_URI", "LoginFailed", "SimServer", "CHAIN_ERROR"]
+           "USER_COUNTRY", "CLIENT_ID", "CLIENT_SECRET", "PKCE_VERIFIER", "REDIRECT_URI", "LoginFailed", "SimServer", "CHAIN_ERROR"]
 
 # Exact's own words for a token whose grant chain is gone (revoked, replaced or unknown), as the tests expect them.
 CHAIN_ERROR = "Token is not allowed, because of invalid or empty chainId"

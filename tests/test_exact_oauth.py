@@ -6,7 +6,8 @@ import pytest
 
 from exact import (AccessDenied, ConfigurationError, ExactOAuth, ExactRequestError, ExactUnavailable,
                    ReauthorizationRequired, Token, TooEarlyToRefresh, parse_callback)
-from simhelpers import CLIENT_ID, CLIENT_SECRET, JAN, REDIRECT_URI
+from exact.oauth import code_challenge
+from simhelpers import CLIENT_ID, CLIENT_SECRET, JAN, PKCE_VERIFIER, REDIRECT_URI
 from test_exact_support import callback_args, connect, make_oauth
 
 
@@ -20,6 +21,21 @@ def test_authorization_url_carries_exacts_parameters(sim):
     }
 
 
+def test_authorization_url_carries_the_pkce_challenge_of_the_verifier(sim):
+    query = parse_qs(urlsplit(make_oauth(sim).authorization_url("s", code_verifier=PKCE_VERIFIER)).query)
+    assert query["code_challenge"] == [code_challenge(PKCE_VERIFIER)] and query["code_challenge_method"] == ["S256"]
+    # RFC 7636 appendix B's example pair
+    assert code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk") == "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+
+
+def test_a_code_is_exchanged_only_with_its_verifier(sim):
+    oauth = make_oauth(sim)
+    code = parse_callback(callback_args(sim.login(oauth.authorization_url("s", code_verifier=PKCE_VERIFIER), JAN)))
+    with pytest.raises(ReauthorizationRequired):
+        oauth.exchange_code(code, "another-login-s-verifier-" + "z" * 40)
+    assert oauth.exchange_code(code, PKCE_VERIFIER).access_token
+
+
 def test_authorization_url_can_force_the_login_screen(sim):
     assert parse_qs(urlsplit(make_oauth(sim).authorization_url("s", force_login=True)).query)["force_login"] == ["1"]
 
@@ -31,11 +47,11 @@ def test_http_base_url_needs_explicit_permission():
 
 def test_login_and_code_exchange_yield_a_token_expiring_in_600_seconds(sim):
     oauth = make_oauth(sim)
-    location = sim.login(oauth.authorization_url("state-1"), JAN)
+    location = sim.login(oauth.authorization_url("state-1", code_verifier=PKCE_VERIFIER), JAN)
     args = callback_args(location)
     assert args["state"] == "state-1" and "!" in args["code"]
     before = sim.now()
-    token = oauth.exchange_code(parse_callback(args))
+    token = oauth.exchange_code(parse_callback(args), PKCE_VERIFIER)
     assert token.access_token and "!" in token.refresh_token
     assert before <= token.issued_at <= sim.now()
     assert token.expires_at == pytest.approx(token.issued_at + 600)
@@ -49,38 +65,38 @@ def test_code_exchange_sends_client_credentials_in_the_body(sim):
 
 def test_code_exchange_decodes_a_still_encoded_code_once(sim):
     oauth = make_oauth(sim)
-    location = sim.login(oauth.authorization_url("state-1"), JAN)
+    location = sim.login(oauth.authorization_url("state-1", code_verifier=PKCE_VERIFIER), JAN)
     raw_code = parse_qs(urlsplit(location).query, keep_blank_values=True)["code"][0]
-    assert oauth.exchange_code(quote(raw_code, safe="")).access_token
+    assert oauth.exchange_code(quote(raw_code, safe=""), PKCE_VERIFIER).access_token
 
 
 def test_a_used_code_cannot_be_exchanged_again(sim):
     oauth = make_oauth(sim)
-    code = parse_callback(callback_args(sim.login(oauth.authorization_url("s"), JAN)))
-    oauth.exchange_code(code)
+    code = parse_callback(callback_args(sim.login(oauth.authorization_url("s", code_verifier=PKCE_VERIFIER), JAN)))
+    oauth.exchange_code(code, PKCE_VERIFIER)
     with pytest.raises(ReauthorizationRequired):
-        oauth.exchange_code(code)
+        oauth.exchange_code(code, PKCE_VERIFIER)
 
 
 def test_a_code_older_than_three_minutes_is_refused(sim):
     oauth = make_oauth(sim)
-    code = parse_callback(callback_args(sim.login(oauth.authorization_url("s"), JAN)))
+    code = parse_callback(callback_args(sim.login(oauth.authorization_url("s", code_verifier=PKCE_VERIFIER), JAN)))
     sim.advance(181)
     with pytest.raises(ReauthorizationRequired):
-        oauth.exchange_code(code)
+        oauth.exchange_code(code, PKCE_VERIFIER)
 
 
 def test_wrong_client_secret_is_a_configuration_error(sim):
     oauth = ExactOAuth(sim.base_url("nl"), CLIENT_ID, "not-the-secret", REDIRECT_URI, clock=sim.now,
                        allow_insecure_transport=True)
-    code = parse_callback(callback_args(sim.login(make_oauth(sim).authorization_url("s"), JAN)))
+    code = parse_callback(callback_args(sim.login(make_oauth(sim).authorization_url("s", code_verifier=PKCE_VERIFIER), JAN)))
     with pytest.raises(ConfigurationError) as raised:
-        oauth.exchange_code(code)
+        oauth.exchange_code(code, PKCE_VERIFIER)
     assert "not-the-secret" not in str(raised.value) + raised.value.detail
 
 
 def test_cancel_on_the_consent_page_becomes_access_denied(sim):
-    location = sim.login(make_oauth(sim).authorization_url("state-9"), JAN, cancel=True)
+    location = sim.login(make_oauth(sim).authorization_url("state-9", code_verifier=PKCE_VERIFIER), JAN, cancel=True)
     args = callback_args(location)
     assert args["error"] == "access_denied" and args["state"] == "state-9"
     with pytest.raises(AccessDenied):

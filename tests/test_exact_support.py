@@ -3,7 +3,7 @@ from collections.abc import Callable
 from urllib.parse import parse_qsl, urlsplit
 
 from exact import ExactClient, ExactOAuth, Token, parse_callback
-from simhelpers import CLIENT_ID, CLIENT_SECRET, JAN, REDIRECT_URI
+from simhelpers import CLIENT_ID, CLIENT_SECRET, JAN, PKCE_VERIFIER, REDIRECT_URI
 
 
 def make_oauth(sim, cc: str = "nl", clock: Callable[[], float] | None = None, **kwargs) -> ExactOAuth:
@@ -20,8 +20,8 @@ def callback_args(location: str) -> dict[str, str]:
 def connect(sim, username: str, cc: str = "nl", oauth: ExactOAuth | None = None) -> tuple[ExactOAuth, Token]:
     """Log in through the simulator's consent page and exchange the code, as the app's callback does."""
     oauth = oauth or make_oauth(sim, cc)
-    location = sim.login(oauth.authorization_url("state-1"), username)
-    return oauth, oauth.exchange_code(parse_callback(callback_args(location)))
+    location = sim.login(oauth.authorization_url("state-1", code_verifier=PKCE_VERIFIER), username)
+    return oauth, oauth.exchange_code(parse_callback(callback_args(location)), PKCE_VERIFIER)
 
 
 def make_client(sim, username: str = JAN, cc: str = "nl", **kwargs) -> tuple[ExactClient, list[Token]]:

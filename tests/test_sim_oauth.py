@@ -14,6 +14,7 @@ from simhelpers import CLIENT_SECRET
 from simhelpers import JAN
 from simhelpers import KARIN
 from simhelpers import REDIRECT_URI
+from simhelpers import PKCE_VERIFIER
 from simhelpers import LoginFailed
 
 TOO_EARLY = "Rate limit exceeded: access_token not expired"
@@ -170,7 +171,8 @@ def test_bad_client_credentials_are_invalid_client(sim, overrides):
 def test_client_credentials_may_come_as_http_basic(sim):
     code = code_from(sim.login(sim.authorize_url(), JAN))
     url = f"{sim.base_url('nl')}/api/oauth2/token"
-    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
+            "code_verifier": PKCE_VERIFIER}
     wrong = requests.post(url, data=form, auth=(CLIENT_ID, "wrong"), timeout=5)
     assert wrong.status_code == 400 and wrong.json()["error"] == "invalid_client"
     right = requests.post(url, data=form, auth=(CLIENT_ID, CLIENT_SECRET), timeout=5)
@@ -312,3 +314,24 @@ def test_revoked_chain_refuses_refresh_and_access_token(sim):
     answer = sim.refresh(token["refresh_token"])
     assert answer.status_code == 400
     assert answer.json()["error_description"] == CHAIN_ERROR
+
+
+def test_a_code_asked_with_a_pkce_challenge_needs_its_verifier(sim):
+    code = code_from(sim.login(sim.authorize_url(), JAN))
+    for verifier in (None, "someone-elses-verifier-" + "y" * 40):
+        refused = sim.exchange(code, code_verifier=verifier)
+        assert refused.status_code == 400
+        assert refused.json() == {"error": "invalid_grant", "error_description": "PKCE verification failed."}
+    assert sim.exchange(code).status_code == 200  # a refused exchange does not use the code up
+
+
+def test_without_a_challenge_a_code_is_refused_while_pkce_is_required(sim):
+    code = code_from(sim.login(sim.authorize_url(code_challenge=None, code_challenge_method=None), JAN))
+    assert sim.exchange(code, code_verifier=None).status_code == 400
+    sim.settings(require_pkce=False)
+    assert sim.exchange(code, code_verifier=None).status_code == 200
+
+
+def test_only_the_s256_challenge_method_is_accepted(sim):
+    page = requests.get(sim.authorize_url(code_challenge_method="plain"), timeout=5)
+    assert page.status_code == 400 and "S256" in page.text
