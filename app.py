@@ -4,6 +4,7 @@ import datetime
 import os
 import secrets
 import threading
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import MultiFernet
@@ -30,7 +31,8 @@ DEMO_SIM_PORT = 5001
 
 DEMO_HOST_PORT = 5050
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET", "EXACT_REDIRECT_URI",
-                "EXACT_BASE_URLS", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS", "APP_URL",
+                "EXACT_BASE_URLS", "EXACT_PKCE", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS",
+                "APP_URL", "TRUSTED_HOSTS",
                 "SERVICE_KEYS")
 
 
@@ -44,7 +46,12 @@ def create_app(test_config=None):
         EXACT_HTTP_TIMEOUT=15,
         # Wait for a minute's rate limit to pass rather than fail a step the admin is waiting on.
         EXACT_WAIT_FOR_MINUTE_RESET=5,
+        # Where the app is served; every absolute address and the Hosts it answers to come from it (never from a
+        # request's Host header).
         APP_URL="http://127.0.0.1:5000",
+        # PKCE (S256) on Exact's login. Exact does not document PKCE; an OAuth server ignores request parameters it
+        # does not know (RFC 6749 §3.1), so it is on unless EXACT_PKCE=0 (README: Security).
+        EXACT_PKCE=True,
         HOST_ORIGINS="https://app.out-smart.com",
         EMBED_ENTRY_MAX_AGE=300,
         PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=8),
@@ -64,6 +71,7 @@ def create_app(test_config=None):
     )
     app.config.update({key: os.environ[key] for key in ENV_SETTINGS if os.environ.get(key)})
     app.config.update(test_config or {})
+    _configure_addresses(app)
     _configure_exact(app)
     _configure_secrets(app)
     _configure_embedding(app)
@@ -100,6 +108,7 @@ def create_app(test_config=None):
     for module in (integrations, login, setup):
         app.register_blueprint(module.bp)
     api.register(app, csrf)
+    login.register(csrf)
     commands.register(app)
     errors.register(app)
     formatting.register(app)
@@ -153,13 +162,24 @@ def _configure_exact(app):
             EXACT_BASE_URLS=app.config["EXACT_BASE_URLS"] or ",".join(
                 f"{cc}={sim}/{cc}" for cc in ("nl", "be", "de", "uk", "us", "es", "fr")),
         )
-    app.config.setdefault("EXACT_REDIRECT_URI", "http://127.0.0.1:5000/exact/callback")
+    app.config.setdefault("EXACT_REDIRECT_URI", app.config["APP_URL"].rstrip("/") + "/exact/callback")
+    pkce = app.config["EXACT_PKCE"]
+    app.config["EXACT_PKCE"] = pkce if isinstance(pkce, bool) else str(pkce).strip().lower() not in ("0", "false", "no", "off")
     app.config["EXACT_HOSTS"] = parse_base_urls(app.config["EXACT_BASE_URLS"])
     # requests-oauthlib refuses plain http; only a local simulator is served that way.
     app.config.setdefault("EXACT_ALLOW_HTTP", any(url.startswith("http://")
                                                    for url in app.config["EXACT_HOSTS"].values()))
     if app.config["EXACT_ALLOW_HTTP"]:
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # oauthlib knows only this process-wide switch
+
+
+def _configure_addresses(app):
+    """APP_URL is where the app lives; only requests for its host are served (Flask's TRUSTED_HOSTS)."""
+    parts = urlsplit(app.config["APP_URL"])
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+        raise ValueError(f"APP_URL must be the app's origin, like https://exact.example.com (not {app.config['APP_URL']!r})")
+    hosts = app.config.get("TRUSTED_HOSTS") or [parts.hostname]
+    app.config["TRUSTED_HOSTS"] = [host.strip() for host in hosts.split(",")] if isinstance(hosts, str) else hosts
 
 
 def _configure_embedding(app):
@@ -225,7 +245,7 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
-    os.environ.setdefault("EXACT_REDIRECT_URI", f"http://{args.host}:{args.port}/exact/callback")
+    os.environ.setdefault("APP_URL", f"http://{args.host}:{args.port}")
     app = create_app()
     if models.pending(models.db):
         raise SystemExit("The database is not up to date: run `flask --app app db upgrade`, then start the app again.")

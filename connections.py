@@ -42,9 +42,11 @@ class Connected:
     other_user: bool = False
 
 
-def start_login(account: str, country: str, user: str | None, mode: str = LoginAttempt.PAGE) -> LoginAttempt:
-    """A one-time login attempt for the account at one country's Exact."""
-    return LoginAttempt.start(account, country, user, mode)
+def start_login(account: str, country: str, user: str | None, visit: str | None, mode: str = LoginAttempt.PAGE,
+                pkce: bool = True) -> tuple[LoginAttempt, str | None]:
+    """A one-time login attempt for the account at one country's Exact, from this OutSmart visit; for a popup also
+    the secret its iframe hands it (kept only as a digest)."""
+    return LoginAttempt.start(account, country, user, visit, mode, pkce)
 
 
 def connect(attempt: LoginAttempt, login: Login) -> Connected:

@@ -1,5 +1,7 @@
 """Peewee models: one Exact Online connection per OutSmart account, and what hangs off it."""
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -254,7 +256,8 @@ class LoginAttempt(BaseModel):
     """One trip to Exact's login page; its state is single use, bound to account and attempt, 10 minutes.
 
     Everything about the attempt lives here, on the server: the popup that logs in is a top-level window
-    that shares no cookies or storage with the (partitioned) iframe that started it.
+    that shares no cookies or storage with the (partitioned) iframe that started it. It finishes only where it
+    started: a full-page login in the same OutSmart visit, a popup only with the secret its iframe handed it.
     """
 
     PAGE = "page"  # the whole page went to Exact and comes back
@@ -266,16 +269,28 @@ class LoginAttempt(BaseModel):
     country = CharField()
     mode = CharField(default=PAGE)
     state = CharField(unique=True)
+    visit = CharField(null=True)  # the OutSmart visit (signed session) that started it
+    handoff = CharField(null=True)  # sha256 of the secret the iframe hands its popup by postMessage
     browser_key = CharField(null=True)  # sha256 of the popup's cookie: the callback must come from that browser
+    code_verifier = EncryptedField(null=True)  # PKCE: only this attempt's token exchange can redeem its code
     created_at = DateTimeField(default=utcnow)
     used_at = DateTimeField(null=True)
     outcome = CharField(null=True)  # connected | cancelled | closed | failed | refused
     reason = CharField(null=True)  # which failure, to say it in the iframe's language
 
     @classmethod
-    def start(cls, account: str, country: str, user: str | None = None, mode: str = PAGE) -> "LoginAttempt":
-        return cls.create(id=secrets.token_urlsafe(16), account=account, user=user, country=country, mode=mode,
-                          state=secrets.token_urlsafe(32))
+    def start(cls, account: str, country: str, user: str | None, visit: str | None, mode: str = PAGE,
+              pkce: bool = True) -> tuple["LoginAttempt", str | None]:
+        """A new attempt, and (for a popup) the secret its iframe hands the popup; only its digest is kept."""
+        handoff = secrets.token_urlsafe(32) if mode == cls.POPUP else None
+        attempt = cls.create(id=secrets.token_urlsafe(16), account=account, user=user, country=country, mode=mode,
+                             state=secrets.token_urlsafe(32), visit=visit, handoff=handoff and digest(handoff),
+                             code_verifier=secrets.token_urlsafe(64) if pkce else None)
+        return attempt, handoff
+
+    def handed(self, secret: str | None) -> bool:
+        """Whether `secret` is the one this attempt's iframe handed its popup."""
+        return bool(secret and self.handoff) and hmac.compare_digest(digest(secret), self.handoff)
 
     @classmethod
     def of_account(cls, attempt_id: str, account: str) -> "LoginAttempt | None":
@@ -326,6 +341,11 @@ class Event(BaseModel):
 
 
 MODELS = [Connection, Administration, ExactList, LoginAttempt, Event]
+
+
+def digest(secret: str) -> str:
+    """How a secret is kept: its sha256, so the database alone cannot finish a login."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def close_all() -> None:

@@ -81,6 +81,9 @@ def empty_app(tmp_path, sim):
         "EMBED_SECRET": "test-embed-secret",
         "HOST_ORIGINS": "https://app.out-smart.com,http://localhost:5050",
         "WTF_CSRF_ENABLED": False,
+        # The test client's host; the live servers below run on 127.0.0.1 and name their own APP_URL.
+        "APP_URL": "http://localhost",
+        "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
     })
     if TEST_DATABASE_URL:
         with models.db.connection_context():
@@ -150,6 +153,7 @@ def live_app(app, sim):
     server = serve(app)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config["EXACT_REDIRECT_URI"] = f"{url}/exact/callback"
+    app.config["APP_URL"] = url
     sim.settings(redirect_uri=app.config["EXACT_REDIRECT_URI"])
     yield url
     server.shutdown()

@@ -76,10 +76,16 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
         # The popup login's waiting state (outside an iframe the popup is "blocked": that message shows too).
         with app.app_context():
             from models import LoginAttempt
-            attempt = LoginAttempt.start("demo", "nl", "tester", LoginAttempt.POPUP)
+            attempt, _handoff = LoginAttempt.start("demo", "nl", "tester", None, LoginAttempt.POPUP)
         page.goto(f"{live_app}/exact/login/{attempt.id}/status")
         expect(page.locator("#exact[data-login-status]")).to_be_visible()
         audit(page, "login waiting (popup)")
+        page.goto(f"{live_app}/exact/login/{attempt.id}")  # opened without its iframe: it says so, after 4 s
+        expect(page.locator("[data-handoff-missing]")).to_be_visible(timeout=10000)
+        audit(page, "popup start, not opened by OutSmart")
+        page.goto(f"{live_app}/exact/callback?state={attempt.state}&code=x")  # back without cookie nor opener
+        expect(page.locator("[data-handoff-missing]")).to_be_visible(timeout=10000)
+        audit(page, "popup back from Exact, not opened by OutSmart")
         page.goto(f"{live_app}/exact/login/no-such-attempt")
         audit(page, "popup done (failed)")
 

@@ -64,8 +64,14 @@ def open_host(context, host):
     return page, frame
 
 
-def login_in_popup(popup, username=JAN, cancel=False):
+def go_to_exact(popup):
+    """The popup's first page says which OutSmart account is being connected; its button goes on to Exact."""
+    popup.get_by_role("button", name="Doorgaan naar Exact Online").click()
     popup.wait_for_url("**/nl/api/oauth2/auth?**")
+
+
+def login_in_popup(popup, username=JAN, cancel=False):
+    go_to_exact(popup)
     popup.fill("input[name=username]", username)
     popup.fill("input[name=password]", "demo")
     popup.locator("form button[type=submit], form input[type=submit]").first.click()
@@ -149,7 +155,7 @@ def test_closing_the_popup_says_not_connected(context, host):
     page, frame = open_host(context, host)
     with page.expect_popup() as opened:
         frame.get_by_role("button", name="Naar inlogpagina").click()
-    opened.value.wait_for_url("**/nl/api/oauth2/auth?**")
+    go_to_exact(opened.value)
     opened.value.close()
     expect(frame.locator("#exact .alert")).to_contain_text("Het inlogvenster is gesloten", timeout=10000)
     expect(frame.get_by_role("link", name="Opnieuw proberen")).to_be_visible()
@@ -173,10 +179,12 @@ def test_a_slow_login_in_the_popup_is_left_alone_while_the_iframe_polls(context,
     with page.expect_popup() as opened:
         frame.get_by_role("button", name="Naar inlogpagina").click()
     popup = opened.value
-    popup.wait_for_url("**/nl/api/oauth2/auth?**")
+    go_to_exact(popup)
     popup.fill("input[name=username]", JAN)
     page.wait_for_timeout(4500)  # the iframe polls every 2 s; each poll swaps in the waiting step again
     assert "/api/oauth2/auth" in popup.url and popup.input_value("input[name=username]") == JAN
     expect(frame.locator("#exact h1")).not_to_be_focused()  # polling does not pull the focus back either
-    login_in_popup(popup)
+    popup.fill("input[name=password]", "demo")
+    popup.locator("form button[type=submit], form input[type=submit]").first.click()
+    popup.get_by_role("button", name="Toestaan").click()
     expect(frame.locator("#connection-facts")).to_contain_text("Jan Bakker", timeout=10000)

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # What a separate process needs to build the same app on the same database and simulator.
 SHARED_CONFIG = ("TESTING", "SECRET_KEY", "TOKEN_KEYS", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET",
                  "EXACT_REDIRECT_URI", "EXACT_BASE_URLS", "EXACT_HTTP_TIMEOUT", "EXACT_WAIT_FOR_MINUTE_RESET", "DEMO",
-                 "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS", "WTF_CSRF_ENABLED")
+                 "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS", "WTF_CSRF_ENABLED", "APP_URL", "TRUSTED_HOSTS")
 
 # Builds the app once, then on each line read from stdin forks a process that serves it on a threaded werkzeug
 # server and prints "pid port" (gunicorn's --preload, in short: a restart costs a fork, not a Python start-up).

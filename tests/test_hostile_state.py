@@ -41,11 +41,16 @@ from models import utcnow
 from simhelpers import KARIN
 from views.embed import ENTRY_SALT
 from wizard_actions import WizardActions
+from wizard_actions import handoff_in
 from wizard_actions import path_of
+from wizard_actions import popup_to_exact
 from wizard_actions import query_of
 
 # KARIN: 121 (her current administration, left unticked on the consent page), 122
 INVALID_STATE = "verlopen of ongeldig"
+NOT_FROM_OUTSMART = "niet geopend door de OutSmart-pagina"
+POPUP_ENDPOINTS = ("login.popup_continue", "login.callback_confirm")
+OTHER_VISIT = "gestart in een ander venster of voor een ander OutSmart-account"
 
 
 @pytest.fixture(autouse=True)
@@ -81,17 +86,15 @@ class Logins:
         authorize = WizardActions(self.iframe, sim).start_login()
         self.page = LoginAttempt.get(LoginAttempt.state == query_of(authorize)["state"])
         self.page_callback = path_of(sim.login(authorize, JAN))
+        self.handoffs = {}
         self.popup, self.window, self.popup_callback = self.popup_login()
         self.tables = snapshot()
         self.exchanges = token_exchanges(sim)
 
     def popup_login(self):
         """Start a popup login, claim it in a new window, log in at Exact: (attempt, window, callback)."""
-        assert self.iframe.post("/exact/land", data={"country": "nl", "popup": "1"}).status_code == 200
-        attempt = LoginAttempt.select().where(LoginAttempt.mode == LoginAttempt.POPUP).order_by(
-            LoginAttempt.created_at.desc()).first()
-        window = self.app.test_client()
-        authorize = window.get(f"/exact/login/{attempt.id}").headers["Location"]
+        attempt, window, authorize, handoff = popup_to_exact(self.app, self.iframe)
+        self.handoffs[attempt.id] = handoff
         return attempt, window, path_of(self.sim.login(authorize, JAN))
 
     def flow(self, name):
@@ -162,7 +165,15 @@ def test_a_forged_state_is_refused_in_words_and_its_code_never_reaches_exact(log
     response = client.get(url)
     context = f"{flow} login, state {forgery} ({str(state)[:40]!r}), {browser} browser"
     nul = "\x00" in (state or "") or any("\x00" in value for _name, value in extra)
-    assert_refused_with_a_message(response, {400}, context, says="NUL" if nul else INVALID_STATE)
+    if nul:
+        assert_refused_with_a_message(response, {400}, context, says="NUL")
+    elif state == other.state and other.mode == LoginAttempt.POPUP:
+        # The popup login's own state, in a window without its cookie: that window is only asked for the secret its
+        # iframe would hand it (it has none), and nothing goes to Exact.
+        assert response.status_code == 200 and "data-handoff-missing" in response.get_data(as_text=True), context
+    else:
+        says = OTHER_VISIT if state == other.state else INVALID_STATE
+        assert_refused_with_a_message(response, {400}, context, says=says)
     logins.assert_nothing_happened(context)
 
 
@@ -203,9 +214,10 @@ def test_an_expired_popup_attempt_does_not_start(logins):
     attempt = LoginAttempt.select().where(LoginAttempt.browser_key.is_null() & (LoginAttempt.mode == "popup")).get()
     LoginAttempt.update(created_at=utcnow() - STATE_TTL - datetime.timedelta(seconds=1)).where(
         LoginAttempt.id == attempt.id).execute()
-    response = logins.app.test_client().get(f"/exact/login/{attempt.id}")
-    assert_refused_with_a_message(response, {400}, "expired popup start", says=INVALID_STATE)
-    assert "Location" not in response.headers and "Set-Cookie" not in response.headers
+    for response in (logins.app.test_client().get(f"/exact/login/{attempt.id}"),
+                     logins.app.test_client().post(f"/exact/login/{attempt.id}", data={"handoff": "x"})):
+        assert_refused_with_a_message(response, {400}, "expired popup start", says=INVALID_STATE)
+        assert "Location" not in response.headers and "Set-Cookie" not in response.headers
     assert LoginAttempt.get_by_id(attempt.id).browser_key is None
 
 
@@ -214,6 +226,7 @@ def test_an_expired_popup_attempt_does_not_start(logins):
 def test_a_popup_state_finishes_only_in_the_window_that_claimed_it(logins, sim):
     """The popup's state finishes only in the window that claimed it; elsewhere refused and Exact not asked."""
     other, other_window, _other_callback = logins.popup_login()
+    other_handoff = logins.handoffs[other.id]
     logins.tables, logins.exchanges = snapshot(), token_exchanges(sim)
     name = f"exact_login_{logins.popup.id}"
     copied = other_window.get_cookie(f"exact_login_{other.id}", path="/exact/callback").value
@@ -221,9 +234,15 @@ def test_a_popup_state_finishes_only_in_the_window_that_claimed_it(logins, sim):
     copying_window.set_cookie(name, copied, path="/exact/callback")
     made_up = logins.app.test_client()
     made_up.set_cookie(name, "made-up-key", path="/exact/callback")
+    answer = dict(parse_qsl(urlsplit(logins.popup_callback).query))
     for context, client in (("the iframe's session", logins.iframe), ("another attempt's window", other_window),
                             ("another attempt's key under this name", copying_window), ("a made-up key", made_up)):
-        assert_refused_with_a_message(client.get(logins.popup_callback), {400}, context, says=INVALID_STATE)
+        # Without its cookie the window is asked to have its iframe vouch for it; none of these windows has one.
+        asked = client.get(logins.popup_callback)
+        assert asked.status_code == 200 and "data-handoff-missing" in asked.get_data(as_text=True), context
+        for handoff in ("", "made-up", other_handoff):
+            vouched = client.post("/exact/callback", data={**answer, "handoff": handoff})
+            assert_refused_with_a_message(vouched, {403}, context, says=NOT_FROM_OUTSMART)
         logins.assert_nothing_happened(context)
     done = logins.window.get(logins.popup_callback)
     assert done.status_code == 200 and 'data-outcome="connected"' in done.get_data(as_text=True)
@@ -232,9 +251,11 @@ def test_a_popup_state_finishes_only_in_the_window_that_claimed_it(logins, sim):
 # --- CSRF -----------------------------------------------------------------------------------------------------------
 
 def form_posts(app):
-    """Every form POST of the app (the token API admits services by key, not by session and CSRF)."""
+    """Every form POST of the app that carries a CSRF token (the token API admits services by key; the login popup's
+    own posts carry the secret its iframe handed it, see test_a_popup_state_finishes_only_in_the_window_that_claimed_it)."""
     return sorted(rule.rule for rule in app.url_map.iter_rules()
-                  if "POST" in rule.methods and rule.endpoint != "static" and not rule.rule.startswith("/api/"))
+                  if "POST" in rule.methods and rule.endpoint not in ("static", *POPUP_ENDPOINTS)
+                  and not rule.rule.startswith("/api/"))
 
 
 # A valid post to each form, so that only the CSRF token decides.
@@ -357,8 +378,27 @@ def test_one_exact_user_in_two_accounts_keeps_each_accounts_own_consent(app, sim
 ATTACKER_ADDRESSES = ["https://evil.example/", "//evil.example", "/\\evil.example", "\\\\evil.example",
                       "https:evil.example", "javascript:alert(1)", "%2F%2Fevil.example",
                       "http://127.0.0.1:5000@evil.example"]
-ATTACKER_HEADERS = {"Host": "evil.example", "X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "javascript",
+# The Host header is the app's own (a foreign one is refused: test_a_foreign_host_is_refused_in_words); the rest is
+# anything an attacker or a proxy may add.
+ATTACKER_HEADERS = {"X-Forwarded-Host": "evil.example", "X-Forwarded-Proto": "javascript",
                     "Referer": "https://evil.example/", "Origin": "https://evil.example"}
+FOREIGN_HOSTS = ["evil.example", "localhost.evil.example", "127.0.0.2", "evil.example:80", "[::1]"]
+
+
+# APP_URL names the app's host (Flask's TRUSTED_HOSTS): no page, redirect, popup or login is built for another one.
+@pytest.mark.parametrize("host", FOREIGN_HOSTS)
+def test_a_foreign_host_is_refused_in_words(app, client, wizard, host):
+    wizard.connect(JAN)
+    for method, path in (("GET", "/exact/land"), ("POST", "/exact/land"), ("GET", "/exact/callback?state=x&code=y"),
+                         ("GET", "/exact/login/x"), ("GET", "/embed?token=x"), ("GET", "/api/v1/openapi.json")):
+        response = client.open(path, method=method, data={"country": "nl"}, headers={"Host": host})
+        context = f"{method} {path} for Host {host}"
+        assert response.status_code == 400, context
+        assert "evil" not in response.headers.get("Location", "") and "Location" not in response.headers, context
+        body = response.get_data(as_text=True)
+        assert ("hoort niet bij de Exact Online-instellingen" in body if not path.startswith("/api/")
+                else response.json["error"] == "bad_request"), context
+    assert LoginAttempt.select().count() == 1  # the one connect() made; none for the foreign host
 
 
 # url_for takes _external, _scheme, _anchor and _method as its own arguments: from the query they would build
@@ -387,9 +427,11 @@ def test_a_login_goes_only_to_the_configured_exact_and_comes_back_only_to_the_co
         assert response.status_code == 303
         assert_exact_login(app, response.headers["Location"], f"page login to {country}")
         assert response.headers["Location"].startswith(sim.base_url(country) + "/api/oauth2/auth?")
-    assert client.post("/exact/land", data={"country": "nl", "popup": "1", **fields}).status_code == 200
+    started = client.post("/exact/land", data={"country": "nl", "popup": "1", **fields})
+    assert started.status_code == 200
     attempt = LoginAttempt.get(LoginAttempt.mode == LoginAttempt.POPUP)
-    response = app.test_client().get(f"/exact/login/{attempt.id}?{urlencode(fields)}", headers=ATTACKER_HEADERS)
+    response = app.test_client().post(f"/exact/login/{attempt.id}?{urlencode(fields)}", headers=ATTACKER_HEADERS,
+                                      data={"handoff": handoff_in(started), **fields})
     assert response.status_code == 303
     assert_exact_login(app, response.headers["Location"], "popup login")
 
@@ -401,11 +443,9 @@ def test_back_from_exact_the_browser_goes_only_to_the_app(app, client, wizard, s
     callback = path_of(sim.login(wizard.start_login(), JAN))
     response = client.get(f"{callback}&{urlencode(extra)}", headers=ATTACKER_HEADERS)
     assert response.status_code == 303 and response.headers["Location"] == "/exact/verbinding"
-    assert client.post("/exact/land", data={"country": "nl", "popup": "1"}).status_code == 200
-    attempt = LoginAttempt.get((LoginAttempt.mode == LoginAttempt.POPUP) & LoginAttempt.outcome.is_null())
-    window = app.test_client()
-    callback = path_of(sim.login(window.get(f"/exact/login/{attempt.id}").headers["Location"], JAN))
-    done = window.get(f"{callback}&{urlencode(extra)}")
+    _attempt, window, authorize, _handoff = popup_to_exact(app, client)
+    callback = path_of(sim.login(authorize, JAN))
+    done = window.get(f"{callback}&{urlencode(extra)}", headers=ATTACKER_HEADERS)
     html = done.get_data(as_text=True)
     assert done.status_code == 200 and 'data-app-origin="http://localhost"' in html, html[:600]
     assert "evil" not in html

@@ -124,16 +124,14 @@ class World:
         names = [description[0] for description in cursor.description]
         return [{name: value for name, value in zip(names, row) if name not in exclude} for row in cursor.fetchall()]
 
-    def snapshot(self, popup_claim_allowed=False):
-        """A's rows in every table. `popup_claim_allowed`: ignore which browser claimed a popup attempt (see
-        test_every_route_keeps_a_to_itself)."""
+    def snapshot(self):
+        """A's rows in every table."""
         return {
             "connection": self.rows(Connection, ("account", A)),
             "administration": self.rows(Administration, ("connection_id", self.connection.id)),
             "exactlist": self.rows(ExactList, ("connection_id", self.connection.id)),
             "event": self.rows(Event, ("account", A)),
-            "loginattempt": self.rows(LoginAttempt, ("account", A),
-                                      exclude=("browser_key",) if popup_claim_allowed else ()),
+            "loginattempt": self.rows(LoginAttempt, ("account", A)),
         }
 
     @staticmethod
@@ -219,17 +217,20 @@ def test_every_route_keeps_a_to_itself(world, rule):
                 endpoint = methods.get(method)
                 for headers in ({}, HTMX):
                     context = f"{visitor}: {method} {url} {headers or ''}"
-                    # The popup start is public and bound by its unguessable attempt id alone (the popup is a
-                    # first-party window without the iframe's session): whoever holds the id may claim the attempt
-                    # and is sent on to Exact with its state. Nothing else of A may move.
+                    # The popup start is public and found by its unguessable attempt id alone (the popup is a
+                    # first-party window without the iframe's session). It says whose login it is - A's account and
+                    # the user who started it - so that someone sent the link knows what it would connect; it goes
+                    # on to Exact only with the secret A's iframe holds. Back from Exact without the popup's cookie,
+                    # the page keeps only what the request itself brought. Nothing else of A may move or show.
                     popup_start = endpoint == "login.popup_start"
-                    before = world.snapshot(popup_claim_allowed=popup_start)
+                    before = world.snapshot()
                     totals = world.totals()
                     response = client.open(url, method=method, headers=headers,
                                            data=world.post_data if method == "POST" else None)
-                    allowed = (world.popup_attempt.state,) if popup_start else ()
+                    allowed = (A, "Anna Alfa") if popup_start else (
+                        (world.popup_attempt.state,) if endpoint == "login.callback" else ())
                     world.assert_nothing_of_a(response, context, allowed)
-                    assert world.snapshot(popup_claim_allowed=popup_start) == before, f"{context}: changed A's rows"
+                    assert world.snapshot() == before, f"{context}: changed A's rows"
                     if visitor == "no entry":
                         assert world.totals() == totals, f"{context}: stored something without an entry"
                     _assert_refused_as_expected(rule, visitor, endpoint, response, context)
@@ -248,7 +249,11 @@ def _assert_refused_as_expected(rule, visitor, endpoint, response, context):
     elif endpoint == "embed.enter":
         assert status == 401, f"{context}: {status}"  # no token: no entry, for B too
     elif endpoint == "login.callback":
-        assert status == 400, f"{context}: {status}"
+        # A's popup state without the popup's cookie: the page only asks its (missing) iframe for the secret.
+        asks = status == 200 and "data-handoff-missing" in response.get_data(as_text=True)
+        assert status == 400 or asks, f"{context}: {status}"
+    elif endpoint in ("login.popup_continue", "login.callback_confirm"):
+        assert status in (400, 403), f"{context}: {status}"  # no secret from A's iframe
     elif endpoint == "login.popup_status":
         assert status == 404, f"{context}: {status}"
 
@@ -275,10 +280,15 @@ def test_b_coming_back_with_as_state_is_refused_and_a_can_still_finish(world, si
     before = world.snapshot()
     token_requests = len(sim.calls(kind="token"))
     for client in (world.b, world.nobody):
-        for path in (world.page_callback, f"/exact/callback?state={world.popup_attempt.state}&code=made-up"):
-            response = client.get(path)
-            assert response.status_code == 400, (path, response.status_code)
-            world.assert_nothing_of_a(response, f"callback {path}")
+        refused = client.get(world.page_callback)
+        assert refused.status_code == 400, refused.status_code
+        world.assert_nothing_of_a(refused, "callback of A's page login")
+        asked = client.get(f"/exact/callback?state={world.popup_attempt.state}&code=made-up")
+        assert asked.status_code == 200 and "data-handoff-missing" in asked.get_data(as_text=True)
+        world.assert_nothing_of_a(asked, "callback of A's popup login", (world.popup_attempt.state,))
+        vouched = client.post("/exact/callback", data={"state": world.popup_attempt.state, "code": "made-up"})
+        assert vouched.status_code == 403
+        world.assert_nothing_of_a(vouched, "callback of A's popup login, posted")
     assert world.snapshot() == before
     assert len(sim.calls(kind="token")) == token_requests  # A's code was never exchanged
     attempt = LoginAttempt.get_by_id(world.page_attempt.id)

@@ -1,8 +1,12 @@
 """The popup login over HTTP: the iframe waits on a server-side attempt that only the popup's browser can finish."""
+import re
+
 from models import Connection
 from models import LoginAttempt
 from simhelpers import JAN
 from wizard_actions import HTMX
+from wizard_actions import handoff_in
+from wizard_actions import popup_to_exact
 from wizard_actions import path_of
 
 
@@ -12,14 +16,8 @@ def start_popup_login(client, country="nl"):
 
 
 def popup_back_from_exact(app, client, sim, cancel=False):
-    """The iframe starts a popup login; the popup (its own browser window) logs in at Exact.
-
-    Returns the attempt, the popup's client and the callback it was sent back to (not yet followed).
-    """
-    start_popup_login(client)
-    attempt = LoginAttempt.get()
-    popup = app.test_client()
-    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
+    """The popup logs in at Exact. Returns the attempt, the popup's client and the callback it was sent back to."""
+    attempt, popup, authorize, _handoff = popup_to_exact(app, client)
     return attempt, popup, path_of(sim.login(authorize, JAN, cancel=cancel))
 
 
@@ -35,10 +33,12 @@ def test_the_iframe_gets_a_waiting_step_not_a_redirect(client):
 
 
 def test_the_popup_is_tied_to_its_browser_before_it_goes_to_exact(app, client, sim):
-    start_popup_login(client)
+    handoff = handoff_in(start_popup_login(client))
     attempt = LoginAttempt.get()
     popup = app.test_client()
-    response = popup.get(f"/exact/login/{attempt.id}")
+    shown = popup.get(f"/exact/login/{attempt.id}").get_data(as_text=True)
+    assert "U verbindt het OutSmart-account demo met Exact Online Nederland" in shown and handoff not in shown
+    response = popup.post(f"/exact/login/{attempt.id}", data={"handoff": handoff})
     assert response.status_code == 303
     assert response.headers["Location"].startswith(sim.base_url("nl") + "/api/oauth2/auth?")
     cookie = response.headers["Set-Cookie"]
@@ -46,7 +46,7 @@ def test_the_popup_is_tied_to_its_browser_before_it_goes_to_exact(app, client, s
     for flag in ("Secure", "HttpOnly", "SameSite=Lax", "Path=/exact/callback"):
         assert flag in cookie
     assert LoginAttempt.get().browser_key is not None
-    again = app.test_client().get(f"/exact/login/{attempt.id}")
+    again = app.test_client().post(f"/exact/login/{attempt.id}", data={"handoff": handoff})
     assert again.status_code == 409  # a second window cannot take over the attempt
 
 
@@ -65,9 +65,14 @@ def test_popup_login_connects_and_tells_the_opener(app, client, sim):
 
 def test_a_callback_without_the_popups_cookie_is_refused(app, client, sim):
     _attempt, _popup, callback = popup_back_from_exact(app, client, sim)
-    stranger = app.test_client()  # another browser: it never opened this popup
-    assert stranger.get(callback).status_code == 400
-    assert Connection.select().count() == 0
+    stranger = app.test_client()  # another browser: it never opened this popup, no iframe can vouch for it
+    asked = stranger.get(callback)
+    assert asked.status_code == 200 and "data-handoff-missing" in asked.get_data(as_text=True)
+    state = re.search(r"state=([^&]+)", callback).group(1)
+    code = re.search(r"code=([^&]+)", callback).group(1)
+    refused = stranger.post("/exact/callback", data={"state": state, "code": code, "handoff": "guessed"})
+    assert refused.status_code == 403 and "niet geopend door de OutSmart-pagina" in refused.get_data(as_text=True)
+    assert Connection.select().count() == 0 and sim.calls(kind="token") == []
 
 
 def test_waiting_does_not_fill_the_history(client):

@@ -22,7 +22,9 @@ from simhelpers import JAN
 from views.embed import make_entry_token
 from wizard_actions import HTMX
 from wizard_actions import WizardActions
+from wizard_actions import handoff_in
 from wizard_actions import path_of
+from wizard_actions import popup_to_exact
 
 ACCOUNT = "acme-secrets"
 DAY = 86400
@@ -275,10 +277,7 @@ def test_no_secret_leaks_in_logs_pages_or_the_database_over_a_connections_life(a
     assert Connection.get().status == Connection.EXPIRED
 
     # Reconnect in popup mode: the popup is its own browser window, tied to the attempt by its own cookie.
-    assert client.post("/exact/land", data={"country": "nl", "popup": "1"}, headers=HTMX).status_code == 200
-    attempt = LoginAttempt.select().order_by(LoginAttempt.created_at.desc()).get()
-    popup = app.test_client()
-    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
+    attempt, popup, authorize, _handoff = popup_to_exact(app, client)
     popup_cookie = popup.get_cookie(f"exact_login_{attempt.id}", path="/exact/callback")
     status, _ = browser_get(sim.login(authorize, JAN), {popup_cookie.key: popup_cookie.value})
     assert status == 200
@@ -448,9 +447,11 @@ def swept(request, app, client, sim):
     every_route("no-token", "made-up", fragments=False)
     entered = call("GET", entry_url(app))
     csrf = {"X-CSRFToken": hx_headers(entered)["X-CSRFToken"]}
-    call("POST", "/exact/land", data={"country": "nl", "popup": "1"}, headers={**csrf, **HTMX})
+    started = call("POST", "/exact/land", data={"country": "nl", "popup": "1"}, headers={**csrf, **HTMX})
     attempt = LoginAttempt.get().id
-    call("GET", f"/exact/login/{attempt}", via=app.test_client())
+    popup = app.test_client()
+    call("GET", f"/exact/login/{attempt}", via=popup)
+    call("POST", f"/exact/login/{attempt}", via=popup, data={"handoff": handoff_in(started)})  # its cookie
     every_route(csrf["X-CSRFToken"], attempt)
 
     app.config["WTF_CSRF_ENABLED"] = False  # the wizard's helpers post without tokens
@@ -535,10 +536,7 @@ def test_the_callback_sends_no_referrer_so_its_code_reaches_no_log(app, client, 
     page_mode = client.get(path_of(sim.login(wizard.start_login(), JAN)))
     assert page_mode.status_code == 303 and page_mode.headers["Referrer-Policy"] == "no-referrer"
 
-    assert client.post("/exact/land", data={"country": "nl", "popup": "1"}, headers=HTMX).status_code == 200
-    attempt = LoginAttempt.select().order_by(LoginAttempt.created_at.desc()).get()
-    popup = app.test_client()
-    authorize = popup.get(f"/exact/login/{attempt.id}").headers["Location"]
+    _attempt, popup, authorize, _handoff = popup_to_exact(app, client)
     popup_page = popup.get(path_of(sim.login(authorize, JAN)))
     assert popup_page.status_code == 200 and popup_page.headers["Referrer-Policy"] == "no-referrer"
     assert client.get("/exact").headers["Referrer-Policy"] == "same-origin"

@@ -14,7 +14,7 @@ THREADS = 25
 # What a separate process needs to build the same app on the same database and simulator.
 SHARED_CONFIG = ("TESTING", "SECRET_KEY", "TOKEN_KEYS", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET",
                  "EXACT_REDIRECT_URI", "EXACT_BASE_URLS", "EXACT_HTTP_TIMEOUT", "DEMO", "DEFAULT_ACCOUNT",
-                 "EMBED_SECRET", "HOST_ORIGINS", "SERVICE_KEYS")
+                 "EMBED_SECRET", "HOST_ORIGINS", "SERVICE_KEYS", "APP_URL", "TRUSTED_HOSTS")
 
 
 def ask_for_tokens(config: dict, start_at: float) -> list:

@@ -1,4 +1,5 @@
 """What an admin does in the Exact Online setup, as HTTP requests (flaskr's AuthActions, for the wizard)."""
+import re
 from html.parser import HTMLParser
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -74,6 +75,28 @@ class WizardActions:
         assert self.choose(code).status_code == 303
         assert self.configure(**settings).status_code == 303
         return self.save()
+
+
+def handoff_in(response) -> str:
+    """The secret a popup login's waiting fragment gives the iframe for its popup (app.js hands it by postMessage)."""
+    return re.search(r'data-login-handoff="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+def popup_to_exact(app, iframe, country="nl"):
+    """The iframe starts a popup login; the popup (a window of its own) shows whose login it is, gets the secret from
+    its iframe, and goes to Exact. Returns the attempt, the popup's client, Exact's authorize URL and the secret."""
+    from models import LoginAttempt
+
+    started = iframe.post("/exact/land", data={"country": country, "popup": "1"}, headers=HTMX)
+    assert started.status_code == 200, started.get_data(as_text=True)
+    attempt = LoginAttempt.get(LoginAttempt.id == re.search(r'data-login-attempt="([^"]+)"',
+                                                            started.get_data(as_text=True)).group(1))
+    popup = app.test_client()
+    assert popup.get(f"/exact/login/{attempt.id}").status_code == 200
+    handoff = handoff_in(started)
+    going = popup.post(f"/exact/login/{attempt.id}", data={"handoff": handoff})
+    assert going.status_code == 303, going.get_data(as_text=True)
+    return attempt, popup, going.headers["Location"], handoff
 
 
 class _OptionParser(HTMLParser):

@@ -1,4 +1,6 @@
 """Which OutSmart account a request is for; every page and call is scoped to it."""
+import secrets
+
 from flask import current_app
 from flask import session
 
@@ -13,6 +15,13 @@ def current_account() -> str:
 def current_user() -> str | None:
     """The OutSmart user named by the entry (none in the demo without one)."""
     return session.get("user")
+
+
+def current_visit() -> str:
+    """The OutSmart visit this request belongs to: set by the signed entry, or begun here (the demo's own visit)."""
+    if "visit" not in session:
+        session["visit"] = secrets.token_urlsafe(8)
+    return session["visit"]
 
 
 def current_connection() -> Connection:

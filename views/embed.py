@@ -21,7 +21,8 @@ bp = Blueprint("embed", __name__)
 ENTRY_SALT = "outsmart-embed-entry"
 LOCALES = ("nl", "en")
 # Reached without an entry: the entry itself, static files, and the login popup (bound by its attempt instead).
-PUBLIC_ENDPOINTS = {"static", "embed.enter", "login.popup_start", "login.callback"}
+PUBLIC_ENDPOINTS = {"static", "embed.enter", "login.popup_start", "login.popup_continue", "login.callback",
+                    "login.callback_confirm"}
 # An origin's host and port, nothing else: a pattern's * must not swallow a backslash, user info, a percent escape
 # or a space, which a browser reads as part of another origin (https://evil.example\.out-smart.com is evil.example).
 BARE_HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?")
@@ -62,7 +63,7 @@ def enter():
         return open_from_outsmart()
     session.clear()
     session.update(account=account, user=user[:200], locale=locale if locale in LOCALES else "nl",
-                   host_origin=host_origin, embedded=True, visit=secrets.token_urlsafe(8))
+                   host_origin=host_origin, embedded=True, visit=secrets.token_urlsafe(16))
     g.locale = session["locale"]
     generate_csrf()  # the CSRF secret belongs in the session before the page copies it
     from views.integrations import index
@@ -93,7 +94,7 @@ def guard_entry():
 def embed_url_command(account, user, locale, host_origin):
     """Print a fresh signed embed URL for an OutSmart account."""
     token = make_entry_token(account, user, locale, host_origin)
-    with current_app.test_request_context(base_url=current_app.config["APP_URL"]):
+    with current_app.test_request_context(base_url=current_app.config["APP_URL"]):  # addresses from APP_URL only
         click.echo(url_for("embed.enter", token=token, _external=True))
 
 

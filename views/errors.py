@@ -5,10 +5,12 @@ from flask import current_app
 from flask import request
 from flask import url_for
 from flask_babel import get_locale
+from markupsafe import escape
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import SecurityError
 
 from exact.errors import ExactError
 from exact.errors import RateLimited
@@ -29,6 +31,7 @@ def register(app):
     app.register_error_handler(ExactError, exact_failed)
     app.register_error_handler(CSRFError, csrf_failed)
     app.register_error_handler(RequestEntityTooLarge, too_large)
+    app.register_error_handler(SecurityError, untrusted_host)
     app.register_error_handler(404, not_found)
     app.register_error_handler(500, server_error)
 
@@ -95,6 +98,19 @@ def csrf_failed(error: CSRFError):
     return render_step("error.html", 400, connection=current_connection(), retry=retry_url(),
                        message=_("Deze pagina was verlopen, daarom is er niets opgeslagen. Laad de pagina opnieuw "
                                  "en probeer het nog eens."))
+
+
+def untrusted_host(error: SecurityError):
+    """A request for a host other than APP_URL's (Flask's TRUSTED_HOSTS): no page of ours is built for it.
+
+    No address can be built either (the routing refused the host), so the answer is a sentence, not a page.
+    """
+    if _for_api():
+        return problem(400, "bad_request", "This address does not belong to the app; nothing was changed.")
+    message = _("Dit adres hoort niet bij de Exact Online-instellingen van OutSmart. Open de instellingen vanuit "
+                "OutSmart: Instellingen → Algemeen → Software-integraties.")
+    return current_app.response_class(f"<!doctype html><title>Exact Online</title><p>{escape(message)}</p>", 400,
+                                      mimetype="text/html")
 
 
 def not_found(error):

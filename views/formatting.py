@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from exact.hosts import COUNTRIES
 from forms.settings import SettingsForm
 from views.account import exact_status
+from views.addresses import app_host
+from views.addresses import app_origin
 from views.failures import exact_error_message
 from views.session import session_token
 from views.steps import STEPS
@@ -34,7 +36,8 @@ def register(app):
     app.jinja_env.filters["exact_error_message"] = exact_error_message
     app.jinja_env.filters["setting_label"] = _setting_label
     app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
-                                 exact_status=exact_status, get_locale=get_locale, steps=STEPS)
+                                 exact_status=exact_status, get_locale=get_locale, steps=STEPS,
+                                 app_origin=app_origin, app_host=app_host)
 
 
 def _datetime(value: datetime.datetime | None) -> str:

@@ -1,13 +1,17 @@
 """Steps 2–4 and disconnecting: the Exact Online login and the connection it leaves behind."""
-import hashlib
 import hmac
 import logging
 import secrets
 
+from functools import partial
+
 from flask import Blueprint
+from flask import Response
+from flask import current_app
 from flask import redirect
 from flask import render_template
 from flask import request
+from flask import session
 from flask import url_for
 from flask_babel import gettext as _
 
@@ -21,9 +25,12 @@ from forms.disconnect import DisconnectForm
 from models import Connection
 from models import STATE_TTL
 from models import LoginAttempt
+from models import digest
 from views.account import current_account
 from views.account import current_connection
 from views.account import current_user
+from views.account import current_visit
+from views.addresses import app_host
 from views.exact_clients import host_for
 from views.exact_clients import login_client
 from views.exact_clients import oauth_for
@@ -33,6 +40,13 @@ from views.htmx import render_step
 
 bp = Blueprint("login", __name__, url_prefix="/exact")
 log = logging.getLogger(__name__)
+
+
+def register(csrf):
+    """The popup's own posts carry, instead of a CSRF token, the secret only the iframe that started the login has:
+    the popup is a first-party window that shares no session (and often no cookie) with that iframe."""
+    csrf.exempt(popup_continue)
+    csrf.exempt(callback_confirm)
 
 
 @bp.get("/land")
@@ -55,27 +69,43 @@ def country_post():
             "Deze verbinding hoort bij Exact Online %(country)s, waar de administratie is vastgezet. Kies dat land, "
             "of verbreek eerst de verbinding.", country=COUNTRIES[connection.country].name))
         return render_step("country.html", 422, step="country", form=form, connection=connection)
+    start = partial(connections.start_login, current_account(), form.country.data, current_user(), current_visit(),
+                    pkce=current_app.config["EXACT_PKCE"])
     if request.form.get("popup"):
-        attempt = connections.start_login(current_account(), form.country.data, current_user(), LoginAttempt.POPUP)
-        return render_step("login_waiting.html", step="login", attempt=attempt, connection=connection)
-    attempt = connections.start_login(current_account(), form.country.data, current_user())
+        attempt, handoff = start(LoginAttempt.POPUP)
+        # The secret reaches the popup only from this iframe, by postMessage (static/js/app.js): never in a URL.
+        return render_step("login_waiting.html", step="login", attempt=attempt, handoff=handoff,
+                           connection=connection)
+    attempt, _handoff = start(LoginAttempt.PAGE)
     # A full-page navigation: Exact's login page must never be framed or fetched by htmx.
-    return redirect(oauth_for(attempt.country).authorization_url(attempt.state), 303)
+    return redirect(_authorization_url(attempt), 303)
 
 
 @bp.get("/login/<attempt_id>")
 def popup_start(attempt_id):
-    """In the popup (a first-party window): tie the attempt to this browser, then go to Exact's login."""
-    attempt = LoginAttempt.get_or_none(LoginAttempt.id == attempt_id)
-    if attempt is None or attempt.mode != LoginAttempt.POPUP or attempt.expired() or attempt.outcome:
+    """In the popup: say which OutSmart account is being connected, and go on only with the iframe's secret."""
+    attempt = _open_popup_attempt(attempt_id)
+    if attempt is None:
         return _popup_done(None, "failed", _("Deze inlogpoging is verlopen of ongeldig. Sluit dit venster en start "
                                               "het inloggen opnieuw vanuit OutSmart."), 400)
+    return render_template("popup_start.html", attempt=attempt, country=COUNTRIES[attempt.country].name)
+
+
+@bp.post("/login/<attempt_id>")
+def popup_continue(attempt_id):
+    """The popup's "Doorgaan": with the secret its iframe handed it, tie the attempt to this browser, then go to Exact."""
+    attempt = _open_popup_attempt(attempt_id)
+    if attempt is None:
+        return _popup_done(None, "failed", _("Deze inlogpoging is verlopen of ongeldig. Sluit dit venster en start "
+                                              "het inloggen opnieuw vanuit OutSmart."), 400)
+    if not attempt.handed(request.form.get("handoff")):
+        return _popup_done(None, "failed", _not_from_outsmart(), 403)
     browser_key = secrets.token_urlsafe(32)
-    if not attempt.bind_browser(_digest(browser_key)):
+    if not attempt.bind_browser(digest(browser_key)):
         return _popup_done(attempt, "failed", _("Deze inlogpoging is al gestart in een ander venster. Sluit dit "
                                                  "venster en gebruik het andere, of start opnieuw."), 409)
-    response = redirect(oauth_for(attempt.country).authorization_url(attempt.state), 303)
-    # Lax: sent on the top-level GET back from Exact; only this browser can finish this attempt.
+    response = redirect(_authorization_url(attempt), 303)
+    # Lax: sent on the top-level GET back from Exact. Where the browser blocks it, the callback asks the iframe again.
     response.set_cookie(_browser_cookie(attempt), browser_key, max_age=int(STATE_TTL.total_seconds()),
                         secure=True, httponly=True, samesite="Lax", path=url_for("login.callback"))
     return response
@@ -100,12 +130,37 @@ def popup_status(attempt_id):
 
 @bp.get("/callback")
 def callback():
-    """Steps 3–4: back from Exact; check the state, take the tokens, read the user and administrations."""
-    attempt = _take_attempt(request.args.get("state", ""))
+    """Steps 3–4: back from Exact; check the state and that this is the browser that started, then connect."""
+    attempt = _attempt_of_state(request.args.get("state", ""))
     if attempt is None:
         return _finish_page(None, "failed", "state", 400)
+    if attempt.mode == LoginAttempt.POPUP and not _has_browser_key(attempt):
+        # No cookie came back (blocked, or another browser): only the iframe that started the login can vouch for
+        # this window, by handing it the secret again. The page asks its opener, then posts here.
+        return render_template("popup_confirm.html", attempt=attempt, state=request.args.get("state"), code=request.args.get("code", ""),
+                               error=request.args.get("error"), error_description=request.args.get("error_description"))
+    if attempt.mode == LoginAttempt.PAGE and not _in_its_visit(attempt):
+        return _finish_page(None, "failed", "other_visit", 400)
+    return _finish_login(attempt, request.args)
+
+
+@bp.post("/callback")
+def callback_confirm():
+    """The popup's callback page, vouched for by the secret its iframe handed it again."""
+    attempt = _attempt_of_state(request.form.get("state", ""))
+    if attempt is None or attempt.mode != LoginAttempt.POPUP:
+        return _finish_page(None, "failed", "state", 400)
+    if not attempt.handed(request.form.get("handoff")):
+        return _popup_done(None, "failed", _not_from_outsmart(), 403)
+    return _finish_login(attempt, request.form)
+
+
+def _finish_login(attempt: LoginAttempt, answer) -> Response:
+    """Use the attempt once, take Exact's answer (a code, or why not), and connect."""
+    if not attempt.use():
+        return _finish_page(None, "failed", "state", 400)
     try:
-        login = _read_login(attempt.country, parse_callback(request.args))
+        login = _read_login(attempt, parse_callback(answer))
     except AccessDenied:
         return _finish_page(attempt, "cancelled", None, 200)
     except ExactError as error:
@@ -119,9 +174,11 @@ def callback():
     return redirect(_after_login(current_connection(), outcome.other_user), 303)
 
 
-def _read_login(country: str, code: str) -> connections.Login:
-    """Trade the code for tokens, then ask Exact who logged in and which administrations they allowed."""
-    token = oauth_for(country).exchange_code(code)
+def _read_login(attempt: LoginAttempt, code: str) -> connections.Login:
+    """Trade the code for tokens (with the attempt's PKCE verifier), then ask Exact who logged in and which
+    administrations they allowed."""
+    country = attempt.country
+    token = oauth_for(country).exchange_code(code, attempt.code_verifier)
     refreshed = {}
     client = login_client(country, token, lambda new: refreshed.update(token=new))
     me = client.me()
@@ -165,28 +222,49 @@ def _after_login(connection: Connection, other_user: bool) -> str:
     return url_for("login.details")
 
 
-def _take_attempt(state: str) -> LoginAttempt | None:
-    """The attempt this state belongs to, claimed once: unused, under 10 minutes old, and from its own browser."""
-    attempt = LoginAttempt.get_or_none(LoginAttempt.state == state) if state else None
-    if attempt is None or attempt.expired() or not _same_browser(attempt):
+def _authorization_url(attempt: LoginAttempt) -> str:
+    return oauth_for(attempt.country).authorization_url(attempt.state, code_verifier=attempt.code_verifier)
+
+
+def _open_popup_attempt(attempt_id: str) -> LoginAttempt | None:
+    """A popup attempt that may still go to Exact: not expired, not ended, not back from Exact yet."""
+    attempt = LoginAttempt.get_or_none(LoginAttempt.id == attempt_id)
+    if (attempt is None or attempt.mode != LoginAttempt.POPUP or attempt.expired() or attempt.outcome
+            or attempt.used_at):
         return None
-    return attempt if attempt.use() else None
+    return attempt
 
 
-def _same_browser(attempt: LoginAttempt) -> bool:
-    """A page login comes back with the account's session; a popup login with the popup's own cookie."""
-    if attempt.mode == LoginAttempt.POPUP:
-        key = request.cookies.get(_browser_cookie(attempt), "")
-        return bool(key) and attempt.browser_key is not None and hmac.compare_digest(_digest(key), attempt.browser_key)
-    return attempt.account == current_account()
+def _attempt_of_state(state: str) -> LoginAttempt | None:
+    """The attempt a state belongs to, while it is under 10 minutes old and unused."""
+    attempt = LoginAttempt.get_or_none(LoginAttempt.state == state) if state else None
+    if attempt is None or attempt.expired() or attempt.used_at is not None:
+        return None
+    return attempt
+
+
+def _in_its_visit(attempt: LoginAttempt) -> bool:
+    """A full-page login comes back to the OutSmart visit (the signed session) that started it."""
+    return attempt.account == current_account() and attempt.visit is not None and attempt.visit == session.get("visit")
+
+
+def _has_browser_key(attempt: LoginAttempt) -> bool:
+    """Whether the popup's cookie, set when it went to Exact, came back: this is the browser that started."""
+    key = request.cookies.get(_browser_cookie(attempt), "")
+    return bool(key) and attempt.browser_key is not None and hmac.compare_digest(digest(key), attempt.browser_key)
 
 
 def _browser_cookie(attempt: LoginAttempt) -> str:
     return f"exact_login_{attempt.id}"
 
 
-def _digest(value: str) -> str:
-    return hashlib.sha256(value.encode()).hexdigest()
+def _not_from_outsmart() -> str:
+    """Why a login window that OutSmart did not open (or cannot vouch for any more) does nothing."""
+    return _("Dit inlogvenster is niet geopend door de OutSmart-pagina die het inloggen startte, daarom is er niets "
+             "verbonden. Start het inloggen in OutSmart: Instellingen → Algemeen → Software-integraties → Exact "
+             "Online. Startte u het daar wel? Dan blokkeert uw browser cookies voor deze site en kan dit venster "
+             "OutSmart niet meer bereiken: sta cookies toe voor %(host)s en probeer het opnieuw.",
+             host=app_host())
 
 
 # Why a login did not connect, by the reason stored on the attempt; said in the language of whoever asks.
@@ -197,6 +275,10 @@ def _failure_message(outcome: str, reason: str | None) -> str:
     if outcome == "closed":
         return _("Het inlogvenster is gesloten voordat het inloggen klaar was. Er is niets verbonden; probeer het "
                  "opnieuw.")
+    if reason == "other_visit":
+        return _("Deze inlogpoging is gestart in een ander venster of voor een ander OutSmart-account, daarom is er "
+                 "niets verbonden. Start het inloggen opnieuw in het venster waarin u de Exact Online-instellingen "
+                 "van uw account open hebt.")
     if outcome == "refused" and reason in REFUSALS:
         return REFUSALS[reason]()
     if is_error_key(reason):

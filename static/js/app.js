@@ -6,6 +6,7 @@
   let popup = null;
   let lastStatus = null;
   let loginStarted = null;  // the login URL the popup was sent to: polling swaps in a new root every 2 s
+  const handoffs = {};  // attempt id -> the secret only this iframe may hand its popup (it is in no later swap)
 
   // --- Host contract: exact:ready, exact:resize {height}, exact:status {state, division} ---
   function toHost(message) {
@@ -38,6 +39,8 @@
   });
 
   function followLogin(root) {
+    if (root.dataset.loginAttempt && root.dataset.loginHandoff) handoffs[root.dataset.loginAttempt] = root.dataset.loginHandoff;
+    delete root.dataset.loginHandoff;
     const loginUrl = root.dataset.loginUrl;
     if (!loginUrl || loginStarted === loginUrl) return;
     loginStarted = loginUrl;
@@ -59,7 +62,18 @@
   }
 
   window.addEventListener("message", (event) => {
-    if (event.origin !== window.location.origin || !event.data || event.data.type !== "exact:login") return;
+    if (event.origin !== window.location.origin || !event.data) return;
+    if (event.data.type === "exact:handoff-request") {
+      // Only a window this iframe opened (the popup, or the new tab of the "popup blocked" link) gets the secret.
+      const secret = handoffs[event.data.attempt];
+      let ours = false;
+      try { ours = event.source && event.source.opener === window; } catch (error) { ours = false; }
+      if (secret && ours) {
+        event.source.postMessage({ type: "exact:handoff", attempt: event.data.attempt, secret }, window.location.origin);
+      }
+      return;
+    }
+    if (event.data.type !== "exact:login") return;
     const waiting = document.querySelector("#exact[data-login-status]");
     if (waiting && window.htmx) htmx.ajax("GET", waiting.dataset.loginStatus, { target: "#exact", swap: "outerHTML" });
   });
