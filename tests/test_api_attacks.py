@@ -218,7 +218,7 @@ def test_gunicorn_with_an_8_character_key_never_serves_the_token_it_would_guard(
         try:
             answer = requests.post(f"http://127.0.0.1:{port}/api/v1/accounts/{IN_SCOPE}/access-token",
                                    headers={"Authorization": f"Bearer {short}"}, timeout=10)
-            got = (answer.status_code, answer.text[:200])
+            got = (answer.status_code, "with a token" if "access_token" in answer.text else "without a token")
         except requests.ConnectionError:
             got = None
     finally:
