@@ -6,6 +6,7 @@ import secrets
 import threading
 from urllib.parse import urlsplit
 
+import click
 from cryptography.fernet import Fernet
 from cryptography.fernet import MultiFernet
 from flask import Flask
@@ -32,8 +33,12 @@ DEMO_SIM_PORT = 5001
 DEMO_HOST_PORT = 5050
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET", "EXACT_REDIRECT_URI",
                 "EXACT_BASE_URLS", "EXACT_PKCE", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS",
-                "APP_URL", "TRUSTED_HOSTS",
-                "SERVICE_KEYS")
+                "APP_URL", "TRUSTED_HOSTS", "SERVICE_KEYS", "SERVICE_ACCOUNTS")
+
+
+class BadConfiguration(click.ClickException):
+    """A setting the app must not start with. The message names the setting and what to do, never a secret; being a
+    ClickException, `flask --app app …` prints it as one line ("Error: …") and exits with status 1."""
 
 
 def create_app(test_config=None):
@@ -177,7 +182,7 @@ def _configure_addresses(app):
     """APP_URL is where the app lives; only requests for its host are served (Flask's TRUSTED_HOSTS)."""
     parts = urlsplit(app.config["APP_URL"])
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
-        raise ValueError(f"APP_URL must be the app's origin, like https://exact.example.com (not {app.config['APP_URL']!r})")
+        raise BadConfiguration("APP_URL must be the app's own origin, like https://exact.example.com: no path, no query.")
     hosts = app.config.get("TRUSTED_HOSTS") or [parts.hostname]
     app.config["TRUSTED_HOSTS"] = [host.strip() for host in hosts.split(",")] if isinstance(hosts, str) else hosts
 
@@ -194,12 +199,71 @@ def _configure_embedding(app):
     app.config.setdefault("DEFAULT_ACCOUNT", None)
 
 
+# A service key is a password nobody types: long enough that guessing it is hopeless.
+MIN_SERVICE_KEY_LENGTH = 32
+MAKE_A_KEY = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
+
+
 def _configure_services(app):
-    """The services that may use the API, by name: SERVICE_KEYS is "name:key,name:key"."""
-    keys = app.config.get("SERVICE_KEYS") or {}
-    if isinstance(keys, str):
-        keys = dict(item.strip().split(":", 1) for item in keys.split(",") if ":" in item)
+    """The services that may use the API, by name, and the accounts each may ask for (views/api.py).
+
+    SERVICE_KEYS is "name:key,name:key". SERVICE_ACCOUNTS is "name=pattern|pattern;name=pattern", fnmatch patterns of
+    OutSmart accounts; a service it does not name may ask for every account. A setting that is not so stops start-up
+    with a message that names the service, never a key.
+    """
+    keys = _service_keys(app.config.get("SERVICE_KEYS") or {})
+    app.config["SERVICE_ACCOUNTS"] = _service_accounts(app.config.get("SERVICE_ACCOUNTS") or {}, keys)
     app.config["SERVICE_KEYS"] = keys
+
+
+def _service_keys(keys) -> dict[str, str]:
+    """{name: key}, every key at least MIN_SERVICE_KEY_LENGTH characters and each service's own."""
+    if isinstance(keys, str):
+        keys = _parse_entries("SERVICE_KEYS", keys, ",", ":", "name:key")
+    for name, key in keys.items():
+        if len(key) < MIN_SERVICE_KEY_LENGTH:
+            raise BadConfiguration(
+                f"SERVICE_KEYS: the key of the service {name!r} is shorter than {MIN_SERVICE_KEY_LENGTH} characters, "
+                f"so it could be guessed. Give it a random key of at least {MIN_SERVICE_KEY_LENGTH} characters "
+                f"({MAKE_A_KEY} makes one) and start the app again.")
+    if len(set(keys.values())) < len(keys):
+        raise BadConfiguration("SERVICE_KEYS: two services have the same key. Give each service a key of its own, "
+                               "and start the app again.")
+    return dict(keys)
+
+
+def _service_accounts(scopes, keys: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """{name: (pattern, …)} for the services SERVICE_ACCOUNTS names; each must have a key and a pattern."""
+    if isinstance(scopes, str):
+        scopes = _parse_entries("SERVICE_ACCOUNTS", scopes, ";", "=", "name=pattern|pattern")
+    parsed = {}
+    for name, patterns in scopes.items():
+        if isinstance(patterns, str):
+            patterns = patterns.split("|")
+        parsed[name] = tuple(pattern.strip() for pattern in patterns if pattern.strip())
+        if name not in keys:
+            # Most likely a misspelt name, which would leave the real service free to ask for every account.
+            raise BadConfiguration(f"SERVICE_ACCOUNTS names the service {name!r}, which SERVICE_KEYS has no key "
+                                   "for. Correct the name, and start the app again.")
+        if not parsed[name]:
+            raise BadConfiguration(f"SERVICE_ACCOUNTS gives the service {name!r} no account pattern. Give at least "
+                                   "one (e.g. acme-*), or take the service's key out of SERVICE_KEYS to shut it out.")
+    return parsed
+
+
+def _parse_entries(setting: str, text: str, between: str, within: str, shape: str) -> dict[str, str]:
+    """Split "a:1,b:2" into {"a": "1", "b": "2"}; a malformed entry is named by its number only (it may hold a key)."""
+    entries = {}
+    for number, entry in enumerate((entry for entry in text.split(between) if entry.strip()), start=1):
+        name, separator, value = (part.strip() for part in entry.partition(within))
+        if not (separator and name):
+            raise BadConfiguration(f"{setting}: entry {number} is not {shape} (entries are separated by "
+                                   f"{between!r}). Correct it, and start the app again.")
+        if name in entries:
+            raise BadConfiguration(f"{setting} names the service {name!r} twice. Name each service once, and start "
+                                   "the app again.")
+        entries[name] = value
+    return entries
 
 
 def _configure_secrets(app):
@@ -246,7 +310,10 @@ def main(argv=None):
     parser.add_argument("--port", type=int, default=5000)
     args = parser.parse_args(argv)
     os.environ.setdefault("APP_URL", f"http://{args.host}:{args.port}")
-    app = create_app()
+    try:
+        app = create_app()
+    except BadConfiguration as refused:
+        raise SystemExit(refused.message) from None
     if models.pending(models.db):
         raise SystemExit("The database is not up to date: run `flask --app app db upgrade`, then start the app again.")
     if app.config["DEMO"]:

@@ -14,7 +14,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 SECRET_KEY = "bench-secret"
 EMBED_SECRET = "bench-embed-secret"
-SERVICE_KEY = "bench-service-key"
+SERVICE_KEY = "bench-service-key-5Qh8Zt2Lw9Xc4Mr7Kp"
 # A fixed Fernet key (32 url-safe base64 bytes), so a gunicorn process can read tokens the benchmark stored.
 TOKEN_KEY = "YmVuY2gtdG9rZW4ta2V5LTMyLWJ5dGVzLWxvbmchISE="
 HOST_ORIGIN = "https://app.out-smart.com"

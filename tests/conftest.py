@@ -13,8 +13,9 @@ from simhelpers import SimServer
 
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
-# The key of OutSmart's synchronisation worker, for the tests that turn the token API on (SERVICE_KEYS).
-WORKER_KEY = "worker-secret-key"
+# The key of OutSmart's synchronisation worker, for the tests that turn the token API on (SERVICE_KEYS; at least
+# 32 characters, or the app does not start).
+WORKER_KEY = "worker-key-Vd7q2LxN9sKp4RtZ8mWc3HyB6fJ"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -30,7 +30,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 # Every migration, in the order the runner applies them.
 MIGRATIONS = [path.stem for path in sorted((ROOT / "migrations").glob("[0-9]*.py"))]
 RELEASE_TABLES = ["administration", "connection", "event", "exactlist", "loginattempt"]
-SERVICE_KEY = "migration-worker-key"
+SERVICE_KEY = "migration-worker-key-R4t8Yk2Nq6Wz9Jc"
 USER = "Anna de Vries"
 
 # What release 2cd93f9's SettingsForm.settings() stored for tests/wizard_actions.DEFAULT_SETTINGS with these choices

@@ -1,8 +1,10 @@
 """The JSON API for OutSmart's synchronisation workers: an account's connection and a valid access token."""
 import hmac
+import logging
 import math
 import os
 import time
+from fnmatch import fnmatchcase
 from functools import wraps
 
 from flask import Blueprint
@@ -20,6 +22,11 @@ from models import Connection
 from views.exact_clients import token_store
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+log = logging.getLogger(__name__)
+
+# Where RFC 6750 lets a bearer token travel besides the header; we refuse it there, and say why.
+KEY_OUTSIDE_THE_HEADER = "access_token"
+
 
 def register(app, csrf):
     """Install the API: no CSRF (no cookies, a bearer key per calling service) and no entry needed."""
@@ -28,19 +35,42 @@ def register(app, csrf):
 
 
 def service_key_required(view):
-    """Admit a calling service by its bearer key from SERVICE_KEYS ("name:key,…"); answer 401 otherwise."""
+    """Admit a calling service by its bearer key from SERVICE_KEYS, for the accounts SERVICE_ACCOUNTS allows it.
+
+    The key is read from the Authorization header only: an address (query string) ends up in logs along the way, so
+    a request with an access_token in its query or body is refused whatever its header holds.
+    A route that names an account is refused (403) when the account is outside the service's scope, before anything
+    is looked up: the answer is the same whether the account exists or not.
+    """
 
     @wraps(view)
     def wrapper(*args, **kwargs):
+        if KEY_OUTSIDE_THE_HEADER in request.args or KEY_OUTSIDE_THE_HEADER in request.form:
+            # Whatever the header holds: a worker that puts its key in the address must hear so at once.
+            return problem(401, "unauthorized", "A service key is accepted only in the header Authorization: Bearer "
+                           "<key>, never in the address or the body. Replace a key that was sent that way: it may be "
+                           "in logs along the way.")
         offered = request.headers.get("Authorization", "")
         scheme, _, key = offered.partition(" ")
         for name, expected in current_app.config["SERVICE_KEYS"].items():
             if scheme.lower() == "bearer" and key and hmac.compare_digest(key.encode(), expected.encode()):
                 g.service = name
+                if "account" in kwargs and not may_ask_for(name, kwargs["account"]):
+                    log.warning("API: service %r refused for account %r, outside its SERVICE_ACCOUNTS", name,
+                                kwargs["account"])
+                    return problem(403, "forbidden", "This service key may not be used for this account (see "
+                                   "SERVICE_ACCOUNTS); nothing was looked up or changed.")
                 return view(*args, **kwargs)
         return problem(401, "unauthorized", "A valid service key is required: Authorization: Bearer <key>.")
 
     return wrapper
+
+
+def may_ask_for(service: str, account: str) -> bool:
+    """Whether SERVICE_ACCOUNTS lets the service ask for the account: one of its patterns matches (case-sensitive),
+    or it names no patterns for the service (every account)."""
+    patterns = current_app.config.get("SERVICE_ACCOUNTS", {}).get(service)
+    return patterns is None or any(fnmatchcase(account, pattern) for pattern in patterns)
 
 
 def problem(status: int, error: str, message: str, **extra):
@@ -65,7 +95,7 @@ def describe(connection: Connection) -> dict:
     }
 
 
-@bp.get("/accounts/<account>/connection")
+@bp.get("/accounts/<account>/connection", provide_automatic_options=False)
 @service_key_required
 def connection(account):
     """The account's Exact Online connection: state, locked administration, host, settings."""
@@ -75,7 +105,7 @@ def connection(account):
     return jsonify(describe(found))
 
 
-@bp.post("/accounts/<account>/access-token")
+@bp.post("/accounts/<account>/access-token", provide_automatic_options=False)
 @service_key_required
 def access_token(account):
     """A valid access token for the account's saved connection, refreshed (once for all callers) when due."""
@@ -106,7 +136,7 @@ def access_token(account):
     return response
 
 
-@bp.get("/openapi.json")
+@bp.get("/openapi.json", provide_automatic_options=False)
 def openapi():
     """This API, described for the workers' developers."""
     with open(os.path.join(current_app.static_folder, "openapi.json"), "rb") as spec:

@@ -34,6 +34,7 @@ def register(app):
     app.register_error_handler(SecurityError, untrusted_host)
     app.register_error_handler(404, not_found)
     app.register_error_handler(500, server_error)
+    app.register_error_handler(HTTPException, other_http_error)
 
 
 def retry_url() -> str:
@@ -114,11 +115,41 @@ def untrusted_host(error: SecurityError):
 
 
 def not_found(error):
+    if _for_api():
+        return api_error(error)
     return render_step("error.html", 404, connection=None, retry=None,
                        message=_("Deze pagina bestaat niet. Ga terug naar de Exact Online-instellingen."))
 
 
 def server_error(error):
+    if _for_api():
+        return api_error(error)
     return render_step("error.html", 500, connection=None, retry=retry_url(),
                        message=_("Er ging bij ons iets mis; er is niets gewijzigd. Probeer het over een paar "
                                  "minuten opnieuw."))
+
+
+def other_http_error(error: HTTPException):
+    """Any other HTTP error (405 above all): JSON under /api/, Werkzeug's own page elsewhere as before."""
+    if _for_api() and error.response is None:
+        return api_error(error)
+    return error
+
+
+# Under /api/ every error is JSON in problem()'s shape, in words a worker's developer can act on.
+API_ERRORS = {
+    404: ("not_found", "There is nothing at this address. The API's addresses are in /api/v1/openapi.json."),
+    405: ("method_not_allowed", "This address does not take the method {method}; the Allow header lists the ones "
+                                "it takes."),
+    500: ("server_error", "Something went wrong on our side; nothing was changed. Try again in a few minutes."),
+}
+
+
+def api_error(error: HTTPException):
+    """An HTTP error as the API's JSON problem, keeping the error's own headers (Allow, Retry-After) but its type."""
+    name, message = API_ERRORS.get(error.code, (error.name.lower().replace(" ", "_"), error.description))
+    response = problem(error.code, name, message.replace("{method}", request.method))
+    for header, value in error.get_headers():
+        if header.lower() != "content-type":
+            response.headers[header] = value
+    return response

@@ -1,25 +1,35 @@
 """Response headers: who may frame the app, what the page may load, and no caching of private pages."""
 import logging
-import re
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask import request
 
 
-# Query parameters that are credentials while they live: Exact's authorization code (and our state) on the callback,
-# OutSmart's signed entry on /embed.
-SECRET_QUERY = re.compile(r"([?&](?:code|state|token)=)[^&\s\"]+")
+def without_query(text: str) -> str:
+    """A request line (or a message quoting one) with its query string cut out: from the "?" to the protocol."""
+    start = text.find("?")
+    if start < 0:
+        return text
+    rest = text[start:]
+    protocol = rest.rfind(" HTTP/")
+    if protocol >= 0:
+        return text[:start] + rest[protocol:]
+    return text[:start] + next((end for end in ("')", '")') if rest.endswith(end)), "")
 
 
-class RedactSecretQuery(logging.Filter):
-    """Werkzeug's access log prints whole request lines; it must not keep a code or an entry that still works."""
+# A query string may hold a credential that still works: Exact's authorization code (and our state) on the
+# callback, OutSmart's signed entry on /embed, a service key a worker wrongly put in the address. No route needs
+# its query in the log, so none is kept: paths only.
+class PathsWithoutQuery(logging.Filter):
+    """Werkzeug's access log prints whole request lines (and quotes bad ones in its errors): keep only the paths."""
 
     def filter(self, record):
-        """Blank out the secret query values of the record's arguments; never drop the record."""
-        if isinstance(record.args, tuple):
-            record.args = tuple(SECRET_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
-                                for arg in record.args)
+        """Cut the query out of the record's text; never drop the record."""
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(without_query(arg) if isinstance(arg, str) else arg for arg in record.args)
+        elif isinstance(record.msg, str) and not record.args:
+            record.msg = without_query(record.msg)
         return True
 
 
@@ -33,7 +43,7 @@ class DropDebugRecords(logging.Filter):
 def register(app):
     """Add the security headers to every response; keep credentials out of every log."""
     app.after_request(add_security_headers)
-    for name, kind in (("werkzeug", RedactSecretQuery), ("requests_oauthlib.oauth2_session", DropDebugRecords)):
+    for name, kind in (("werkzeug", PathsWithoutQuery), ("requests_oauthlib.oauth2_session", DropDebugRecords)):
         logger = logging.getLogger(name)
         if not any(isinstance(existing, kind) for existing in logger.filters):
             logger.addFilter(kind())
