@@ -19,6 +19,7 @@ import pytest
 
 from models import Connection
 from models import Event
+from models import LoginAttempt
 from simhelpers import JAN
 from simhelpers import PIET
 from views.exact_clients import FILTER_LISTS
@@ -104,23 +105,35 @@ def typed_texts(sim, username: str, division: int) -> Typed:
     return typed
 
 
-# Every page of ours without a parameter in its URL (the API answers JSON, the entry only redirects).
-PAGES = ("/", "/integraties", "/exact", "/exact/land", "/exact/verbinding", "/exact/verbreken", "/exact/administratie",
-         "/exact/administratie/lijst", "/exact/instellingen", "/exact/controle")
+def pages(app) -> list[str]:
+    """Every page of ours without a parameter in its URL, from the app's own routes (the API answers JSON, the entry
+    only redirects, static files are ours)."""
+    return sorted(rule.rule for rule in app.url_map.iter_rules()
+                  if "GET" in rule.methods and not rule.arguments and rule.endpoint.split(".")[0] not in
+                  ("static", "api", "embed"))
+
+
+# A page that refuses when opened on its own: the callback without a login's state.
+OPENED_ALONE = {"/exact/callback": 400}
 
 
 def every_page(client) -> int:
     """Open every page, whole and as htmx's fragment: each answer that is a page shows nothing of Exact as markup.
     Returns how many were pages (the others redirect to where the setup goes on)."""
     shown = 0
-    for path in PAGES:
+    for path in pages(client.application):
         for headers in ({}, HTMX):
             response = client.get(path, headers=headers)
             if response.status_code in (302, 303):
                 continue
-            shows_as_text(response, 200)
+            shows_as_text(response, OPENED_ALONE.get(path, 200))
             shown += 1
     return shown
+
+
+def test_every_page_is_walked(app):
+    assert {"/", "/integraties", "/exact", "/exact/land", "/exact/verbinding", "/exact/verbreken", "/exact/administratie",
+            "/exact/administratie/lijst", "/exact/instellingen", "/exact/controle", "/exact/callback"} <= set(pages(app))
 
 
 def test_every_page_and_refusal_shows_exacts_texts_as_text(client, wizard, sim):
@@ -173,6 +186,13 @@ def test_every_page_and_refusal_shows_exacts_texts_as_text(client, wizard, sim):
     # Logging in again: refused without the locked administration in the consent (409), accepted with it.
     refused = client.get(path_of(sim.login(wizard.start_login(), JAN, divisions=[102])))
     shows_as_text(refused, 409)
+    # The same through the login popup (inside OutSmart): its waiting step, its last page, the step it reports.
+    shows_as_text(client.post("/exact/land", data={"country": "nl", "popup": "1"}, headers=HTMX), 200)
+    attempt = LoginAttempt.get((LoginAttempt.mode == LoginAttempt.POPUP) & LoginAttempt.outcome.is_null())
+    to_exact = client.get(f"/exact/login/{attempt.id}")
+    assert to_exact.status_code == 303
+    shows_as_text(client.get(path_of(sim.login(to_exact.headers["Location"], JAN, divisions=[102]))), 409)
+    shows_as_text(client.get(f"/exact/login/{attempt.id}/status", headers=HTMX), 200)
     assert client.get(path_of(sim.login(wizard.start_login(), JAN))).status_code == 303
     shows_as_text(client.get("/exact?notice=reconnected"), 200, f"administratie {exact.name(101)} (101)")
 
