@@ -41,7 +41,7 @@ def install(tmp_path) -> Path:
     """A fresh copy of the release: the code only, no instance/, no database."""
     release = tmp_path / "release"
     shutil.copytree(ROOT, release, ignore=shutil.ignore_patterns(
-        ".git", "tests", "bench", "instance", "node_modules", "__pycache__", "*.sqlite*"))
+        ".git", ".venv", ".ci", "tests", "bench", "instance", "node_modules", "__pycache__", "*.sqlite*"))
     assert not (release / "instance").exists()
     return release
 
