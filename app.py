@@ -1,8 +1,10 @@
 """OutSmart's Exact Online settings: the application factory and the demo launcher."""
 import argparse
 import datetime
+import logging
 import os
 import secrets
+import stat
 import threading
 from urllib.parse import urlsplit
 
@@ -16,6 +18,7 @@ from flask import request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect
 from playhouse.db_url import connect
+from playhouse.db_url import parse
 
 import models
 from exact.hosts import parse_base_urls
@@ -44,7 +47,7 @@ class BadConfiguration(click.ClickException):
 def create_app(test_config=None):
     """Create and configure the application."""
     app = Flask(__name__, instance_relative_config=True)
-    os.makedirs(app.instance_path, exist_ok=True)
+    _owner_only_directory(app.instance_path)
     app.config.from_mapping(
         DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "exact.sqlite"),
         EXACT_BASE_URLS="",
@@ -86,6 +89,7 @@ def create_app(test_config=None):
     app.session_interface = PortableSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    _owner_only_sqlite_files(app.config["DATABASE_URL"])
     models.db.initialize(_connect_database(app.config["DATABASE_URL"]))
     models.configure_encryption(MultiFernet([Fernet(key) for key in app.config["TOKEN_KEYS"]]))
     # No connection is opened here (the schema is `flask --app app db upgrade`'s): none can outlive a fork
@@ -154,6 +158,44 @@ def _connect_database(url):
         # A pooled connection serves one thread at a time, but not always the thread that opened it.
         return connect(f"{pooled}://{rest}", pragmas=SQLITE_PRAGMAS, check_same_thread=False, **POOL)
     return connect(f"{pooled}://{rest}", **POOL)
+
+
+# The database holds names, e-mail addresses and login attempts, instance/ the generated secrets: readable by the
+# app's own user only, also where an earlier release left them readable by every local user.
+OWNER_ONLY_FILE = 0o600
+OWNER_ONLY_DIRECTORY = 0o700
+
+
+def _owner_only_directory(path):
+    os.makedirs(path, mode=OWNER_ONLY_DIRECTORY, exist_ok=True)
+    _restrict(path, OWNER_ONLY_DIRECTORY)
+
+
+def _owner_only_sqlite_files(url):
+    """Create the SQLite file owner-only before SQLite opens it (SQLite gives its -wal and -shm files the database
+    file's mode), and tighten the files an earlier release left readable."""
+    if not url.split("://", 1)[0].startswith("sqlite"):
+        return
+    database = parse(url).get("database")
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    if not os.path.exists(database) and os.path.isdir(os.path.dirname(os.path.abspath(database))):
+        try:
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, OWNER_ONLY_FILE))
+        except FileExistsError:  # another worker starting at the same moment made it
+            pass
+    for path in (database, f"{database}-wal", f"{database}-shm", f"{database}-journal"):
+        if os.path.exists(path):
+            _restrict(path, OWNER_ONLY_FILE)
+
+
+def _restrict(path, mode):
+    if stat.S_IMODE(os.stat(path).st_mode) == mode:
+        return
+    try:
+        os.chmod(path, mode)
+    except OSError as error:  # not ours to change (another owner): say so, and start anyway
+        logging.getLogger(__name__).warning("Could not make %s readable by its owner only: %s", path, error)
 
 
 def _configure_exact(app):

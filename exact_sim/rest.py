@@ -14,6 +14,7 @@ from .grants import Chain
 from .masterdata import ENTITIES
 from .model import User
 from .odata import ODataError
+from .settings import TYPED_FIELDS
 from .state import current_sim
 from .state import locked
 from .system import DIVISION_FIELDS
@@ -60,7 +61,7 @@ def me(cc):
     sim = current_sim()
     chain = _authenticate(cc)
     user = sim.instances[cc].users[chain.username.lower()]
-    row = me_row(user, sim.instances[cc], sim.now())
+    row = _typed(me_row(user, sim.instances[cc], sim.now()))
     uri = f"{_base_url(cc)}/api/v1/current/Me(guid'{user.user_id}')"
     select = odata.parse_select(request.args.get("$select"), ME_FIELDS)
     return render.collection_response([_shape(row, uri, ME_TYPE, select)], None, "Me", sim.now())
@@ -84,14 +85,24 @@ def division_resource(cc, division, resource):
         return _user_has_rights(user, code)
     if collection == "system/Divisions":
         instance = sim.instances[cc]
-        rows = [division_row(instance.divisions[granted], user) for granted in user.divisions if granted in chain.divisions]
+        rows = [_typed(division_row(instance.divisions[granted], user))
+                for granted in user.divisions if granted in chain.divisions]
         return _collection(cc, code, collection, rows, "Code", DIVISION_FIELDS, DIVISION_TYPE, counting)
     entity = ENTITIES.get(collection)
     if entity is None:
         raise ODataError(404, f"Resource not found for the segment '{collection.rsplit('/', 1)[-1]}'.")
     # Without read rights Exact returns an empty list, not an error (§2.4).
-    rows = sim.rows(cc, code, collection) if user.may(code, collection, "GET") else []
+    rows = [_typed(row) for row in sim.rows(cc, code, collection)] if user.may(code, collection, "GET") else []
     return _collection(cc, code, collection, rows, "ID", entity.fields, entity.type_name, counting)
+
+
+def _typed(row: dict) -> dict:
+    """The row with what people typed at Exact served as the typed_texts setting says (seeded texts by default)."""
+    template = current_sim().settings["typed_texts"]
+    if template == "{text}":
+        return row
+    return {name: template.replace("{text}", value) if name in TYPED_FIELDS and isinstance(value, str) else value
+            for name, value in row.items()}
 
 
 def _authenticate(cc: str) -> Chain:

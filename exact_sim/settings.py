@@ -23,6 +23,7 @@ Sources are in /work/shared/reference/exact-online-api.md; "§" numbers point th
 | count_429 | False | UNCONFIRMED. True: a 429 answer still consumes quota. | §8.4 |
 | fault_timeout_seconds | 5 | How long a "timeout" fault sleeps before answering normally. | simulator only |
 | require_pkce | True | UNCONFIRMED (Exact documents no PKCE, §9). An authorize request may carry `code_challenge` with `code_challenge_method=S256` (RFC 7636); its code is then exchanged only with the matching `code_verifier`. True: a code asked without a challenge is refused too. Refusals: 400 `invalid_grant` "PKCE verification failed.". | RFC 7636, RFC 9700 §2.1.1 |
+| typed_texts | "{text}" | How the REST API serves every text a person types at Exact (TYPED_FIELDS: administration names, cities and VAT numbers, the user's names and addresses, every list's descriptions and relation names): `{text}` stands for the seeded text; without it every such text is the setting itself. E.g. `<b>{text}</b>`: people at Exact may type markup, and the app must show it as text. Codes and keys stay as seeded; logging in still takes the seeded user name. | simulator only |
 
 Further UNCONFIRMED choices that are behaviour, not settings:
 
@@ -69,7 +70,16 @@ DEFAULTS = {
     "count_429": False,
     "fault_timeout_seconds": 5,
     "require_pkce": True,
+    "typed_texts": "{text}",
 }
+
+# The REST fields that hold what people type at Exact (typed_texts); the same names in current/Me, system/Divisions
+# and the master data collections.
+TYPED_FIELDS = frozenset({
+    "FullName", "FirstName", "LastName", "UserName", "Email", "DivisionCustomerName", "DivisionCustomerVatNumber",  # Me
+    "Description", "CustomerName", "VATNumber", "City",  # system/Divisions; Description: every list too
+    "Name",  # crm/Accounts
+})
 
 
 def validate(overrides: dict, allow_mode: bool = False) -> dict:

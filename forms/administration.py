@@ -1,4 +1,5 @@
 """Step 5: choose the one administration (Exact division) OutSmart will use."""
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
@@ -35,7 +36,9 @@ class AdministrationForm(FlaskForm):
                 "Deze administratie hoort niet bij de toegang die u in Exact Online hebt gegeven. Kies een "
                 "administratie uit de lijst, of verbind opnieuw en geef toegang tot de juiste administratie."))
         if not administration.selectable:
-            raise ValidationError(_l(
+            # Formatted now, as a plain str that Jinja escapes: the name is typed at Exact (a lazy text with data
+            # would reach the page as markup).
+            raise ValidationError(_(
                 "Administratie %(name)s is gearchiveerd of geblokkeerd in Exact Online en kan niet worden "
                 "gesynchroniseerd. Kies een andere administratie.", name=administration.name))
         self.administration = administration

@@ -5,6 +5,7 @@ import pytest
 import requests
 
 from exact_sim.masterdata import ENTITIES
+from exact_sim.settings import TYPED_FIELDS
 from simhelpers import ACCOUNTANT
 from simhelpers import JAN
 from simhelpers import KARIN
@@ -387,3 +388,33 @@ def test_reading_without_read_right_gives_an_empty_list(sim):
     assert sim.get(token, f"{division}/logistics/Items").json()["d"]["results"]
     rights = sim.get(token, f"{division}/users/UserHasRights", params={"endpoint": "'crm/Accounts'", "action": "'GET'"})
     assert rights.json() == {"d": {"UserHasRights": False}}
+
+
+# What people type at Exact (the typed_texts setting)
+
+
+def test_typed_texts_serve_every_name_and_description_as_set_and_codes_as_seeded(sim):
+    token = sim.token_for(JAN)
+    seeded = {path: sim.get(token, path).json()["d"]["results"]
+              for path in ("current/Me", "101/system/Divisions", *(f"101/{entity}" for entity in sorted(ENTITIES)))}
+    sim.settings(typed_texts="<b hx-get='/x'>{text}</b>")
+    typed_fields = set()
+    for path, rows in seeded.items():
+        served = sim.get(token, path).json()["d"]["results"]
+        assert len(served) == len(rows)
+        for before, after in zip(rows, served):
+            for name, value in before.items():
+                if name in TYPED_FIELDS and isinstance(value, str):
+                    assert after[name] == f"<b hx-get='/x'>{value}</b>", (path, name)
+                    typed_fields.add(name)
+                elif name != "ServerTime":
+                    assert after[name] == value, (path, name)
+            assert after["__metadata"] == before["__metadata"]
+            assert after.get("Code") == before.get("Code")
+    assert {"FullName", "FirstName", "LastName", "UserName", "Email", "Description", "VATNumber", "Name"} <= typed_fields
+    # Without {text} the setting is the whole text; filtering sees what is served; logging in is unchanged.
+    sim.settings(typed_texts="<i>")
+    rows = sim.get(token, "101/system/Divisions", params={"$filter": "Description eq '<i>'"}).json()["d"]["results"]
+    assert sorted(row["Code"] for row in rows) == [101, 102, 103, 104]
+    assert sim.token_for(JAN)["access_token"]
+    assert sim.get(token, "current/Me").json()["d"]["results"][0]["FullName"] == "<i>"
