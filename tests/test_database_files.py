@@ -28,7 +28,7 @@ from models import LoginAttempt
 app = create_app()
 app.config["WTF_CSRF_ENABLED"] = False  # this client is not a browser with a page; the write is what counts
 with app.test_client() as client:
-    answer = client.post("/exact/land", data={"country": "nl"})
+    answer = client.post("/exact/land", data={"country": "nl"}, base_url=app.config["APP_URL"])  # its own host
 assert answer.status_code == 303, answer.status_code
 with app.app_context():
     assert LoginAttempt.select().count() == 1
@@ -108,7 +108,8 @@ def test_an_earlier_releases_readable_instance_and_database_are_tightened_at_sta
     # As an earlier release left them: instance/ 0755, the database 0644, and -wal/-shm of a process that still
     # has it open (SQLite makes them on opening a WAL database) 0644.
     earlier = sqlite3.connect(database)
-    assert earlier.execute("SELECT count(*) FROM schema_migration").fetchone() == (1,)
+    migrations = len(list((ROOT / "migrations").glob("[0-9]*.py")))
+    assert earlier.execute("SELECT count(*) FROM schema_migration").fetchone() == (migrations,)
     os.chmod(instance, 0o755)
     for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
         os.chmod(path, 0o644)

@@ -26,6 +26,7 @@ from views.exact_clients import FILTER_LISTS
 from views.exact_clients import MASTER_DATA
 from wizard_actions import HTMX
 from wizard_actions import path_of
+from wizard_actions import popup_to_exact
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -187,11 +188,9 @@ def test_every_page_and_refusal_shows_exacts_texts_as_text(client, wizard, sim):
     refused = client.get(path_of(sim.login(wizard.start_login(), JAN, divisions=[102])))
     shows_as_text(refused, 409)
     # The same through the login popup (inside OutSmart): its waiting step, its last page, the step it reports.
-    shows_as_text(client.post("/exact/land", data={"country": "nl", "popup": "1"}, headers=HTMX), 200)
-    attempt = LoginAttempt.get((LoginAttempt.mode == LoginAttempt.POPUP) & LoginAttempt.outcome.is_null())
-    to_exact = client.get(f"/exact/login/{attempt.id}")
-    assert to_exact.status_code == 303
-    shows_as_text(client.get(path_of(sim.login(to_exact.headers["Location"], JAN, divisions=[102]))), 409)
+    attempt, popup, authorize, _handoff = popup_to_exact(client.application, client)
+    shows_as_text(popup.get(f"/exact/login/{attempt.id}"), 200)  # the popup's first page, shown again
+    shows_as_text(popup.get(path_of(sim.login(authorize, JAN, divisions=[102]))), 409)
     shows_as_text(client.get(f"/exact/login/{attempt.id}/status", headers=HTMX), 200)
     assert client.get(path_of(sim.login(wizard.start_login(), JAN))).status_code == 303
     shows_as_text(client.get("/exact?notice=reconnected"), 200, f"administratie {exact.name(101)} (101)")
