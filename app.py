@@ -36,7 +36,8 @@ DEMO_SIM_PORT = 5001
 DEMO_HOST_PORT = 5050
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET", "EXACT_REDIRECT_URI",
                 "EXACT_BASE_URLS", "EXACT_PKCE", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS",
-                "APP_URL", "TRUSTED_HOSTS", "SERVICE_KEYS", "SERVICE_ACCOUNTS")
+                "APP_URL", "TRUSTED_HOSTS", "SERVICE_KEYS", "SERVICE_ACCOUNTS", "LOGIN_START_LIMIT",
+                "FAILED_ENTRY_LIMIT")
 
 
 class BadConfiguration(click.ClickException):
@@ -76,6 +77,11 @@ def create_app(test_config=None):
         SESSION_COOKIE_SECURE=True,
         SESSION_COOKIE_SAMESITE="None",
         SESSION_COOKIE_PARTITIONED=True,
+        # How often one may try (views/throttle.py; the `limits` library's notation): login starts per OutSmart
+        # account, failed entries (/embed) per client address. Counted in the app's database, by every worker alike.
+        LOGIN_START_LIMIT="10 per 10 minutes",
+        FAILED_ENTRY_LIMIT="5 per minute; 30 per hour",
+        RATELIMIT_STORAGE_URI="database://",
     )
     app.config.update({key: os.environ[key] for key in ENV_SETTINGS if os.environ.get(key)})
     app.config.update(test_config or {})
@@ -104,6 +110,7 @@ def create_app(test_config=None):
     from views import integrations
     from views import login
     from views import setup
+    from views import throttle
 
     # The request pipeline, in this order; each step may answer in place of the view.
     for step in (errors.refuse_unreadable_request,  # what no view can read: too large, NUL characters, nameless fields
@@ -122,6 +129,7 @@ def create_app(test_config=None):
     errors.register(app)
     formatting.register(app)
     security.register(app)
+    throttle.register(app)
     return app
 
 

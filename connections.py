@@ -17,6 +17,7 @@ from models import Administration
 from models import Connection
 from models import Event
 from models import ExactList
+from models import STATE_TTL
 from models import LoginAttempt
 from models import db
 from models import utcnow
@@ -45,8 +46,14 @@ class Connected:
 def start_login(account: str, country: str, user: str | None, visit: str | None, mode: str = LoginAttempt.PAGE,
                 pkce: bool = True) -> tuple[LoginAttempt, str | None]:
     """A one-time login attempt for the account at one country's Exact, from this OutSmart visit; for a popup also
-    the secret its iframe hands it (kept only as a digest)."""
-    return LoginAttempt.start(account, country, user, visit, mode, pkce)
+    the secret its iframe hands it (kept only as a digest).
+
+    Attempts past their 10 minutes, of every account, are deleted in the same transaction: none can be used any
+    more, and the table holds only the live ones however many logins are started.
+    """
+    with db.atomic():
+        LoginAttempt.delete().where(LoginAttempt.created_at < utcnow() - STATE_TTL).execute()
+        return LoginAttempt.start(account, country, user, visit, mode, pkce)
 
 
 def connect(attempt: LoginAttempt, login: Login) -> Connected:

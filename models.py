@@ -322,6 +322,10 @@ class LoginAttempt(BaseModel):
         return utcnow() - self.created_at > STATE_TTL
 
 
+# Attempts past their 10 minutes are deleted at every new start (connections.start_login): found by this index.
+LoginAttempt.add_index(LoginAttempt.created_at)
+
+
 class Event(BaseModel):
     """What happened to a connection, kept after disconnecting (the settings' history)."""
 
@@ -340,7 +344,18 @@ class Event(BaseModel):
         return list(cls.select().where(cls.account == account).order_by(cls.at.desc(), cls.id.desc()).limit(limit))
 
 
-MODELS = [Connection, Administration, ExactList, LoginAttempt, Event]
+class RateLimitCount(BaseModel):
+    """One rate limit's count in its current window, shared by every worker and machine (limit_store.py).
+
+    `key` is the `limits` library's key: the limit, and whose (an account's login starts, an address's failed entries).
+    """
+
+    key = CharField(primary_key=True)
+    hits = IntegerField()
+    expires_at = DoubleField(index=True)  # epoch seconds: the window ends; the row is then reset or deleted
+
+
+MODELS = [Connection, Administration, ExactList, LoginAttempt, Event, RateLimitCount]
 
 
 def digest(secret: str) -> str:

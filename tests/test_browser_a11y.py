@@ -188,6 +188,16 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
         expect(page.locator(".pager")).to_be_visible()
         audit(page, "administration list, page 2 of many")
 
+        # Too many login starts for the account (views/throttle.py): the country step refuses with a wait.
+        for _ in range(11):
+            if client.post("/exact/land", data={"country": "nl"}).status_code == 429:
+                break
+        page.goto(f"{live_app}/exact/land")
+        page.get_by_label("Nederland").check()
+        submit(page)
+        expect(page.locator("#exact [role=alert]")).to_be_visible()
+        audit(page, "country, too many login starts (429)")
+
         app.config["DEMO"] = True
         page.goto(f"{live_app}/integraties")
         expect(page.locator(".demo-banner")).to_be_visible()
@@ -198,6 +208,10 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
         stranger = browser.new_context(locale=LOCALES[language]).new_page()
         stranger.goto(f"{live_app}/exact")
         audit(stranger, "open from OutSmart (401)")
+        for _ in range(6):
+            stranger.goto(f"{live_app}/embed?token=forged")
+        expect(stranger.locator("[role=alert]")).to_be_visible()
+        audit(stranger, "too many failed entries (429)")
         stranger.context.close()
     finally:
         context.close()

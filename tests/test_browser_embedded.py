@@ -1,4 +1,5 @@
 """Inside OutSmart: the app in a cross-site iframe of the demo host page, logging in through a popup."""
+import re
 from pathlib import Path
 
 import pytest
@@ -188,3 +189,27 @@ def test_a_slow_login_in_the_popup_is_left_alone_while_the_iframe_polls(context,
     popup.locator("form button[type=submit], form input[type=submit]").first.click()
     popup.get_by_role("button", name="Toestaan").click()
     expect(frame.locator("#connection-facts")).to_contain_text("Jan Bakker", timeout=10000)
+
+
+def test_a_refused_start_closes_the_blank_popup_and_says_when_to_try_again(app, context, host):
+    """The account's 11th login start in 10 minutes: the popup opened in the click closes, the iframe says why."""
+    from playwright.sync_api import expect
+
+    from views.embed import make_entry_token
+
+    elsewhere = app.test_client()  # another admin of the same OutSmart account, in another browser
+    with app.app_context():
+        token = make_entry_token("demo", "Bert de Vries", "nl", host)
+    assert elsewhere.get(f"/embed?token={token}").status_code == 200
+    csrf = re.search(r'"X-CSRFToken":\s*"([^"]+)"', elsewhere.get("/exact/land").get_data(as_text=True))[1]
+    for _ in range(10):
+        assert elsewhere.post("/exact/land", data={"country": "nl"}, headers={"X-CSRFToken": csrf}).status_code == 303
+
+    page, frame = open_host(context, host)
+    with page.expect_popup() as opened:
+        frame.get_by_role("button", name="Naar inlogpagina").click()
+    opened.value.wait_for_event("close")
+    alert = frame.locator("#exact .alert")
+    expect(alert).to_contain_text("te vaak geprobeerd in te loggen")
+    expect(alert).to_contain_text(re.compile(r"Probeer het over \d+ (minuut|minuten) opnieuw\."))
+    expect(frame.get_by_role("button", name="Naar inlogpagina")).to_be_visible()

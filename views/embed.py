@@ -8,6 +8,7 @@ import click
 from flask import Blueprint
 from flask import current_app
 from flask import g
+from flask import make_response
 from flask import render_template
 from flask import request
 from flask import session
@@ -15,6 +16,8 @@ from flask import url_for
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
+
+from views import throttle
 
 bp = Blueprint("embed", __name__)
 
@@ -51,16 +54,19 @@ def host_origin_allowed(origin: str) -> bool:
 @bp.get("/embed")
 def enter():
     """Start a visit from OutSmart's signed entry, then show the software integrations."""
+    # An address with too many failed entries waits, whatever it sends now: a valid entry neither counts nor unblocks.
+    wait = throttle.entry_wait()
+    if wait:
+        session.clear()
+        return _too_many_entries(wait)
     try:
         entry = _serializer().loads(request.args.get("token", ""), max_age=current_app.config["EMBED_ENTRY_MAX_AGE"])
         account, user, locale, host_origin = (entry["account"], entry["user"], entry["locale"], entry["host_origin"])
     except (BadSignature, KeyError, TypeError, ValueError):
-        session.clear()  # a failed entry ends any earlier visit in this browser too
-        return open_from_outsmart()
+        return _failed_entry()
     if not (isinstance(account, str) and 0 < len(account) <= 100 and isinstance(user, str)
             and isinstance(host_origin, str) and host_origin_allowed(host_origin)):
-        session.clear()
-        return open_from_outsmart()
+        return _failed_entry()
     session.clear()
     session.update(account=account, user=user[:200], locale=locale if locale in LOCALES else "nl",
                    host_origin=host_origin, embedded=True, visit=secrets.token_urlsafe(16))
@@ -74,6 +80,18 @@ def enter():
 def open_from_outsmart():
     """The only page shown without a valid entry."""
     return render_template("open_from_outsmart.html"), 401
+
+
+def _failed_entry():
+    """Count the failure against the address it came from; past the limits the page says how long to wait."""
+    session.clear()  # a failed entry ends any earlier visit in this browser too
+    wait = throttle.count_failed_entry()
+    return _too_many_entries(wait) if wait else open_from_outsmart()
+
+
+def _too_many_entries(wait: int):
+    response = make_response(render_template("open_from_outsmart.html", refusal=throttle.entry_refusal(wait)), 429)
+    return throttle.retry_after(response, wait)
 
 
 def guard_entry():

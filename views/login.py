@@ -26,6 +26,7 @@ from models import Connection
 from models import STATE_TTL
 from models import LoginAttempt
 from models import digest
+from views import throttle
 from views.account import current_account
 from views.account import current_connection
 from views.account import current_user
@@ -69,6 +70,10 @@ def country_post():
             "Deze verbinding hoort bij Exact Online %(country)s, waar de administratie is vastgezet. Kies dat land, "
             "of verbreek eerst de verbinding.", country=COUNTRIES[connection.country].name))
         return render_step("country.html", 422, step="country", form=form, connection=connection)
+    wait = throttle.count_login_start(current_account())
+    if wait:
+        return throttle.retry_after(render_step("country.html", 429, step="country", form=form, connection=connection,
+                                                refusal=throttle.login_start_refusal(wait)), wait)
     start = partial(connections.start_login, current_account(), form.country.data, current_user(), current_visit(),
                     pkce=current_app.config["EXACT_PKCE"])
     if request.form.get("popup"):

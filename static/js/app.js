@@ -7,6 +7,7 @@
   let lastStatus = null;
   let loginStarted = null;  // the login URL the popup was sent to: polling swaps in a new root every 2 s
   const handoffs = {};  // attempt id -> the secret only this iframe may hand its popup (it is in no later swap)
+  let popupWaits = false;  // opened in the click, still blank: waiting to hear where to go
 
   // --- Host contract: exact:ready, exact:resize {height}, exact:status {state, division} ---
   function toHost(message) {
@@ -35,6 +36,7 @@
     if (!embedded || !form.hasAttribute("data-login-form") || !window.htmx) return;
     event.preventDefault();
     popup = window.open("", "exact-login", "popup,width=520,height=720");
+    popupWaits = true;
     htmx.ajax("POST", form.action, { source: form, target: "#exact", swap: "outerHTML", values: { popup: "1" } });
   });
 
@@ -42,8 +44,15 @@
     if (root.dataset.loginAttempt && root.dataset.loginHandoff) handoffs[root.dataset.loginAttempt] = root.dataset.loginHandoff;
     delete root.dataset.loginHandoff;
     const loginUrl = root.dataset.loginUrl;
+    if (!loginUrl && popupWaits) {
+      // No login was started (a refusal or a form error, shown in the iframe): the blank popup has nothing to show.
+      popupWaits = false;
+      if (popup && !popup.closed) popup.close();
+      return;
+    }
     if (!loginUrl || loginStarted === loginUrl) return;
     loginStarted = loginUrl;
+    popupWaits = false;
     if (!popup || popup.closed) {
       document.getElementById("popup-blocked").hidden = false;
       return;
