@@ -58,15 +58,30 @@ def empty_app(tmp_path, sim):
 
     SQLite: a fresh temp file per test. TEST_DATABASE_URL (PostgreSQL): every table in it is dropped.
     """
-    from cryptography.fernet import Fernet
-
     import models
     from app import create_app
+
+    settings = app_settings(sim, tmp_path)
+    app = create_app(settings)
+    app.extensions["test_settings"] = tuple(settings)  # see config_for_another_process
+    if TEST_DATABASE_URL:
+        with models.db.connection_context():
+            tables = models.db.get_tables()
+            if tables:
+                models.db.execute_sql("DROP TABLE %s CASCADE" % ", ".join(f'"{table}"' for table in tables))
+    yield app
+    models.close_all()
+
+
+def app_settings(sim, tmp_path) -> dict:
+    """The configuration of the app under test."""
+    from cryptography.fernet import Fernet
+
     from simhelpers import CLIENT_ID
     from simhelpers import CLIENT_SECRET
     from simhelpers import REDIRECT_URI
 
-    app = create_app({
+    return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
         "TOKEN_KEYS": Fernet.generate_key().decode(),
@@ -85,14 +100,13 @@ def empty_app(tmp_path, sim):
         # The test client's host; the live servers below run on 127.0.0.1 and name their own APP_URL.
         "APP_URL": "http://localhost",
         "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
-    })
-    if TEST_DATABASE_URL:
-        with models.db.connection_context():
-            tables = models.db.get_tables()
-            if tables:
-                models.db.execute_sql("DROP TABLE %s CASCADE" % ", ".join(f'"{table}"' for table in tables))
-    yield app
-    models.close_all()
+    }
+
+
+def config_for_another_process(app, *also) -> dict:
+    """What another process needs to build the same app, on the same database and simulator, as the test has
+    configured it by now: the settings the app was made with, and `also` those the test set since."""
+    return {key: app.config[key] for key in (*app.extensions["test_settings"], *also)}
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from conftest import config_for_another_process
 from models import Connection
 from models import Event
 from models import db
@@ -21,10 +22,6 @@ from test_races import held_at_exact
 from test_races import ready
 
 ROOT = Path(__file__).resolve().parent.parent
-# What a separate process needs to build the same app on the same database and simulator.
-SHARED_CONFIG = ("TESTING", "SECRET_KEY", "TOKEN_KEYS", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET",
-                 "EXACT_REDIRECT_URI", "EXACT_BASE_URLS", "EXACT_HTTP_TIMEOUT", "EXACT_WAIT_FOR_MINUTE_RESET", "DEMO",
-                 "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS", "WTF_CSRF_ENABLED", "APP_URL", "TRUSTED_HOSTS")
 
 # Builds the app once, then on each line read from stdin forks a process that serves it on a threaded werkzeug
 # server and prints "pid port" (gunicorn's --preload, in short: a restart costs a fork, not a Python start-up).
@@ -90,7 +87,7 @@ class AppProcess:
 @pytest.fixture
 def start(app, sim, tmp_path):
     """start(): the app in a new process on the test's database (start(**hold) the first time: see SERVER)."""
-    config = {key: app.config[key] for key in SHARED_CONFIG}
+    config = config_for_another_process(app)
     # The saves below ask Exact for the same division many times a minute; rate limits are tested elsewhere.
     sim.settings(minutely_limit=100000)
     log = open(tmp_path / "app.log", "w")

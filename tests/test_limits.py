@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import pytest
 
 import models
+from conftest import config_for_another_process
 from models import STATE_TTL
 from models import LoginAttempt
 from models import RateLimitCount
@@ -38,10 +39,6 @@ TOO_MANY_STARTS = {"nl": "U heeft in korte tijd te vaak geprobeerd in te loggen 
 TOO_MANY_ENTRIES = {"nl": "Deze pagina is vanaf uw netwerk te vaak geopend met een verlopen of ongeldige link",
                     "en": "This page was opened from your network too often with an expired or invalid link"}
 OPEN_FROM_OUTSMART = {"nl": "Open deze pagina vanuit OutSmart", "en": "Open this page from OutSmart"}
-# What a separate process needs to build the same app on the same database and simulator.
-SHARED_CONFIG = ("TESTING", "SECRET_KEY", "TOKEN_KEYS", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET",
-                 "EXACT_REDIRECT_URI", "EXACT_BASE_URLS", "EXACT_HTTP_TIMEOUT", "DEMO", "DEFAULT_ACCOUNT",
-                 "EMBED_SECRET", "HOST_ORIGINS", "WTF_CSRF_ENABLED")
 
 
 @pytest.fixture(autouse=True)
@@ -166,7 +163,7 @@ def start_at_once(config: dict, start_at: float) -> list[int]:
 
 def test_a_hundred_starts_at_once_from_four_processes_start_ten(app, sim):
     """The attack's shape (300 starts in 1.7 s), all at the same moment: each count is one statement, so exactly 10."""
-    config = {key: app.config[key] for key in SHARED_CONFIG}
+    config = config_for_another_process(app)
     start_at = time.time() + 8  # every process has imported and built its app by then
     with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
         batches = pool.starmap(start_at_once, [(config, start_at)] * PROCESSES)

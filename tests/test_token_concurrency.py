@@ -3,6 +3,7 @@ import multiprocessing
 import threading
 import time
 
+from conftest import config_for_another_process
 from models import Connection
 from simhelpers import JAN
 from test_token_api import AUTH
@@ -11,10 +12,6 @@ from test_token_api import put_in_refresh_window
 
 PROCESSES = 4
 THREADS = 25
-# What a separate process needs to build the same app on the same database and simulator.
-SHARED_CONFIG = ("TESTING", "SECRET_KEY", "TOKEN_KEYS", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET",
-                 "EXACT_REDIRECT_URI", "EXACT_BASE_URLS", "EXACT_HTTP_TIMEOUT", "DEMO", "DEFAULT_ACCOUNT",
-                 "EMBED_SECRET", "HOST_ORIGINS", "SERVICE_KEYS", "APP_URL", "TRUSTED_HOSTS")
 
 
 def ask_for_tokens(config: dict, start_at: float) -> list:
@@ -45,7 +42,7 @@ def test_one_refresh_for_a_hundred_concurrent_callers(app, wizard, sim):
     put_in_refresh_window(sim, seconds_left=20)
     sim.clear_calls()
 
-    config = {key: app.config[key] for key in SHARED_CONFIG}
+    config = config_for_another_process(app, "SERVICE_KEYS")
     start_at = time.time() + 8  # every process has imported and built its app by then
     with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
         batches = pool.starmap(ask_for_tokens, [(config, start_at)] * PROCESSES)
