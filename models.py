@@ -355,7 +355,31 @@ class RateLimitCount(BaseModel):
     expires_at = DoubleField(index=True)  # epoch seconds: the window ends; the row is then reset or deleted
 
 
-MODELS = [Connection, Administration, ExactList, LoginAttempt, Event, RateLimitCount]
+class OutboxEvent(BaseModel):
+    """An event for OutSmart's servers (a webhook), written in the transaction of the change it tells of, and kept
+    until it is delivered or given up (outbox.py). Times are epoch seconds, as the deliverers' clock gives them."""
+
+    PENDING = "pending"  # to be sent at next_attempt_at; while a deliverer holds it, that is when its claim ends
+    DELIVERED = "delivered"  # OutSmart answered 2xx
+    GIVEN_UP = "given_up"  # still failing 24 hours after the change
+
+    webhook_id = CharField(unique=True)  # the webhook-id header: the same on every attempt
+    account = CharField()
+    type = CharField()
+    body = TextField()  # the JSON exactly as signed and sent
+    created_at = DoubleField()
+    state = CharField(default=PENDING)
+    attempts = IntegerField(default=0)
+    next_attempt_at = DoubleField()
+    claimed_by = CharField(null=True)  # the claim of the deliverer sending it now
+    last_error = CharField(null=True)  # "HTTP 503", "ConnectionError": never the address, never a body
+    finished_at = DoubleField(null=True)
+
+    class Meta:
+        indexes = ((("state", "next_attempt_at"), False),)
+
+
+MODELS = [Connection, Administration, ExactList, LoginAttempt, Event, RateLimitCount, OutboxEvent]
 
 
 def digest(secret: str) -> str:
