@@ -2,13 +2,15 @@
 
 Each operation is one transaction that changes the row only if it is still in the state the operation starts from
 (a conditional UPDATE, or the row re-read under its lock where the rule needs the stored values), records its
-history event in that same transaction, and says whether it won. A request that lost to another window, admin or
+history event in that same transaction (and, when webhooks are on, the event for OutSmart's servers: outbox.py),
+and says whether it won. A request that lost to another window, admin or
 worker changes nothing, so no race can leave half a connection behind.
 """
 import dataclasses
 import time
 from dataclasses import dataclass
 
+import outbox
 from exact.errors import ExactError
 from exact.errors import ReauthorizationRequired
 from exact.ratelimits import RateLimits
@@ -73,6 +75,7 @@ def connect(attempt: LoginAttempt, login: Login) -> Connected:
         Event.record(connection.account, "reconnected" if reconnected else "connected", attempt.user,
                      country=login.country, exact_user=login.me.get("FullName"), other_user=other_user,
                      administrations=len(login.divisions))
+        outbox.enqueue(connection, "connection.connected")
     return Connected(reconnected=reconnected, other_user=other_user)
 
 
@@ -108,6 +111,7 @@ def save(connection: Connection, administration: Administration, user: str | Non
         if saved == 1:
             Event.record(connection.account, "saved", user, administration=administration.code,
                          administration_name=administration.name)
+            outbox.enqueue(connection, "connection.saved")
     return saved == 1
 
 
@@ -121,6 +125,7 @@ def change_settings(connection: Connection, settings: dict, user: str | None) ->
                    .execute())
         if updated == 1:
             Event.record(connection.account, "settings_changed", user, changed=changed)
+            outbox.enqueue(connection, "connection.settings_changed", changed=changed)
     return updated == 1
 
 
@@ -135,11 +140,13 @@ def disconnect(connection: Connection, user: str | None) -> bool:
             return False
         Event.record(fresh.account, "disconnected", user, administration=fresh.division,
                      administration_name=fresh.division_name)
+        administration = (fresh.division, fresh.division_name) if fresh.division is not None else None
         fresh.status = Connection.DISCONNECTED
         fresh.disconnected_at = utcnow()
         fresh.clear_tokens()
         fresh.division = fresh.division_name = fresh.draft_division = None
         fresh.save()
+        outbox.enqueue(fresh, "connection.disconnected", administration=administration)
         Administration.delete().where(Administration.connection == fresh).execute()
         ExactList.delete().where(ExactList.connection == fresh).execute()
     return True
@@ -155,6 +162,7 @@ def mark_expired(connection: Connection, error: ExactError) -> bool:
                    .execute())
         if expired == 1:
             Event.record(connection.account, "expired", reason=error.key)
+            outbox.enqueue(connection, "connection.expired", reason=error.key)
     return expired == 1
 
 
