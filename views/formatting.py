@@ -25,6 +25,19 @@ EVENT_LABELS = {
     # Kept in the history of connections from before "expired" was the one event for a grant that died.
     "authentication_expired": _l("Authenticatie verlopen"),
     "refresh_failed": _l("Vernieuwen bij Exact Online mislukt"),
+    # An event sent to OutSmart's servers (outbox.py), and one it could not be told of in 24 hours.
+    "webhook_delivered": _l("OutSmart geïnformeerd"),
+    "webhook_given_up": _l("OutSmart kon niet worden geïnformeerd (24 uur geprobeerd)"),
+}
+
+# What OutSmart was told, in words: the history line after "OutSmart geïnformeerd: ".
+WEBHOOK_LABELS = {
+    "connection.connected": _l("verbonden met Exact Online"),
+    "connection.saved": _l("administratie vastgezet"),
+    "connection.settings_changed": _l("instellingen gewijzigd"),
+    "connection.disconnected": _l("verbinding verbroken"),
+    "connection.expired": _l("authenticatie verlopen"),
+    "connection.needs_attention": _l("actie nodig in Exact Online"),
 }
 
 
@@ -36,6 +49,7 @@ def register(app):
     app.jinja_env.filters["exact_error_message"] = exact_error_message
     app.jinja_env.filters["setting_label"] = _setting_label
     app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
+                                 webhook_labels=WEBHOOK_LABELS,
                                  exact_status=exact_status, get_locale=get_locale, steps=STEPS,
                                  app_origin=app_origin, app_host=app_host)
 
