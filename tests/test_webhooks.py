@@ -325,7 +325,7 @@ def test_a_receiver_that_answers_2xx_stops_the_retries_and_the_waiting_ones_go_w
                                        ("webhook_delivered", "connection.disconnected")]
 
 
-@pytest.mark.parametrize("failure, error", [("500", "HTTP 500"), ("404", "HTTP 404"), ("redirect", "HTTP 301"),
+@pytest.mark.parametrize("failure, error", [("500", "HTTP 500"), ("404", "HTTP 404"), ("redirect", "HTTP 307"),
                                             ("nobody listening", "ConnectionError"), ("no answer", "ReadTimeout")])
 def test_every_kind_of_failure_is_tried_again_and_nothing_goes_elsewhere(app, client, wizard, receiver, webhooks_on,
                                                                         held_in_this_process, failure, error):
@@ -334,7 +334,7 @@ def test_every_kind_of_failure_is_tried_again_and_nothing_goes_elsewhere(app, cl
     closed = f"http://127.0.0.1:{free_port()}/outsmart/exact-events"
     event = disconnected_with_webhooks(wizard, client, webhooks_on, url=closed if failure == "nobody listening" else
                                        None, timeout=0.5)
-    receiver.answers = {"500": [500], "404": [404], "redirect": [301]}.get(failure, [])
+    receiver.answers = {"500": [500], "404": [404], "redirect": [307]}.get(failure, [])
     if failure == "no answer":
         receiver.held.set()
     try:
