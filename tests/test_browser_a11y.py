@@ -156,6 +156,23 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
         expect(page).to_have_url(f"{live_app}/exact?notice=settings_saved")
         audit(page, "settings saved notice")
 
+        # Verbinding testen: what it asks, a passed test's report, one Exact refuses; the state that needs attention.
+        page.goto(f"{live_app}/exact/testen")
+        audit(page, "connection test")
+        submit(page)
+        expect(page.locator("#exact .report")).to_be_visible()
+        audit(page, "connection test passed")
+        sim.settings(expired_licenses=[111])
+        submit(page)
+        expect(page.locator("#exact .report__item--failed")).to_be_visible()
+        audit(page, "connection test refused (422)")
+        page.goto(f"{live_app}/exact")
+        audit(page, "overview, needs attention")
+        page.goto(f"{live_app}/integraties")
+        audit(page, "integrations, needs attention")
+        sim.settings(expired_licenses=[])
+        assert client.post("/exact/testen").status_code == 303  # working again
+
         page.goto(f"{live_app}/exact/verbreken")
         audit(page, "disconnect confirmation")
 
