@@ -6,6 +6,7 @@ from a11y import violations
 from conftest import serve  # noqa: F401  (the fixtures come from conftest)
 from simhelpers import ACCOUNTANT
 from simhelpers import JAN
+from simhelpers import KARIN
 from simhelpers import PIET
 from wizard_actions import EXACT_SELECTS
 from wizard_actions import WizardActions
@@ -198,6 +199,12 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
 
         page.goto(f"{live_app}/no-such-page")
         audit(page, "not found")
+
+        # Karin's consent left out her current administration: the step says so.
+        assert wizard.connect(KARIN).status_code == 303
+        page.goto(f"{live_app}/exact/administratie")
+        expect(page.locator("#current-left-out")).to_be_visible()
+        audit(page, "administration list, current one left out of the consent")
 
         # The accountant with 250 administrations: paging.
         assert wizard.connect(ACCOUNTANT).status_code == 303

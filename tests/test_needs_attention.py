@@ -497,11 +497,21 @@ def test_a_consent_without_the_current_administration_says_to_tick_it(client, wi
 
 
 def test_a_lenient_exact_lists_the_others_and_the_login_goes_on(client, wizard, sim):
-    """Lenient (the simulator's default, after picqer #470): the list answers in 121; 122 is there to choose."""
+    """Lenient (the simulator's default, after picqer #470): the list answers in 121; 122 is there to choose, and the
+    administration step says why 121 is not."""
     response = wizard.connect("karin@jansen-elektro.nl")
     assert response.status_code == 303 and response.headers["Location"].endswith("/exact/verbinding")
     assert [row.code for row in Administration.select()] == [122]
+    page = text(client.get("/exact/administratie"))
+    assert "Uw huidige administratie in Exact Online (121) staat niet in deze lijst" in page
+    assert "vink bij Exact Online uw huidige administratie aan" in page
     assert wizard.choose(122).status_code == 303
+    assert "(121) staat niet in deze lijst" in text(client.get("/exact/administratie"))  # until she reconnects
+
+
+def test_a_consent_with_the_current_administration_says_nothing_of_it(client, wizard):
+    wizard.connect(JAN)
+    assert 'id="current-left-out"' not in client.get("/exact/administratie").get_data(as_text=True)
 
 
 # --- English, with no Dutch left -------------------------------------------------------------------------------------

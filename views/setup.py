@@ -256,8 +256,12 @@ def _administration_results(connection) -> dict:
 def _administration_page(connection, form, status=200):
     chosen = _draft_administration(connection) if not connection.is_locked else None
     counts = preview_counts(connection, chosen.code) if chosen else None
+    # An Exact that lists the consented administrations in one left out of the consent (as the simulator does by
+    # default) lets such a login through: the list then lacks the user's current administration, and says why.
+    current = connection.current_division
+    left_out = current if current and Administration.find(connection, current) is None else None
     return render_step("administration.html", status, step="administration", form=form, chosen=chosen, counts=counts,
-                       **_administration_results(connection))
+                       current_left_out=left_out, **_administration_results(connection))
 
 
 def _check_page(connection, administration, form, status=200):
