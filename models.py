@@ -87,6 +87,7 @@ class Connection(BaseModel):
     SAVED = "saved"  # administration locked, settings saved, synchronising
     EXPIRED = "expired"  # Exact no longer accepts our tokens: log in again
     DISCONNECTED = "disconnected"
+    NEEDS_ATTENTION = "needs_attention"  # saved, but Exact refuses it for a reason (attention_reason) someone must fix
 
     account = CharField(unique=True)
     status = CharField(default=NOT_CONNECTED)
@@ -113,6 +114,8 @@ class Connection(BaseModel):
     last_error = CharField(null=True)  # an exact.errors class name: said in plain words in the user's language
     last_error_at = DateTimeField(null=True)
     rate_limits = JSONField(null=True)  # the last X-RateLimit-* headers Exact sent, and when
+    attention_reason = CharField(null=True)  # while NEEDS_ATTENTION: the exact.errors key of Exact's refusal
+    attention_at = DateTimeField(null=True)  # since when
 
     @classmethod
     def of_account(cls, account: str) -> "Connection | None":
@@ -142,11 +145,11 @@ class Connection(BaseModel):
 
     @property
     def is_logged_in(self) -> bool:
-        return self.status in (self.CONNECTED, self.SAVED) and self.refresh_token is not None
+        return self.status in (self.CONNECTED, self.SAVED, self.NEEDS_ATTENTION) and self.refresh_token is not None
 
     @property
     def is_locked(self) -> bool:
-        return self.division is not None and self.status in (self.SAVED, self.EXPIRED)
+        return self.division is not None and self.status in (self.SAVED, self.EXPIRED, self.NEEDS_ATTENTION)
 
     @property
     def working_division(self) -> int | None:
@@ -179,7 +182,8 @@ class Connection(BaseModel):
     def refresh_tokens_older_than(cls, cutoff: float):
         """Logged-in connections whose refresh token was issued before `cutoff` (epoch seconds)."""
         return (cls.select()
-                .where(cls.status.in_([cls.CONNECTED, cls.SAVED]) & cls.refresh_token.is_null(False)
+                .where(cls.status.in_([cls.CONNECTED, cls.SAVED, cls.NEEDS_ATTENTION])
+                       & cls.refresh_token.is_null(False)
                        & (cls.token_issued_at < cutoff))
                 .order_by(cls.token_issued_at))
 
