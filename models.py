@@ -113,6 +113,7 @@ class Connection(BaseModel):
     last_error = CharField(null=True)  # an exact.errors class name: said in plain words in the user's language
     last_error_at = DateTimeField(null=True)
     rate_limits = JSONField(null=True)  # the last X-RateLimit-* headers Exact sent, and when
+    refresh_not_before = DoubleField(null=True)  # epoch seconds: Exact said "too early"; no token call before then
 
     @classmethod
     def of_account(cls, account: str) -> "Connection | None":
@@ -170,10 +171,11 @@ class Connection(BaseModel):
         self.refresh_token = token.refresh_token
         self.token_issued_at = token.issued_at
         self.token_expires_at = token.expires_at
+        self.refresh_not_before = None  # a new token: Exact's "too early" was about the one before
 
     def clear_tokens(self) -> None:
         self.access_token = self.refresh_token = None
-        self.token_issued_at = self.token_expires_at = None
+        self.token_issued_at = self.token_expires_at = self.refresh_not_before = None
 
     @classmethod
     def refresh_tokens_older_than(cls, cutoff: float):
