@@ -51,8 +51,11 @@ class TokenStore:
         if refused is None:
             # Most calls find a token that is not due (or may not be refreshed yet): no lock, only refreshes queue.
             unlocked = loaded or Connection.by_id(connection_id)
-            if unlocked is not None and unlocked.is_logged_in and not self._asks_exact(unlocked, force):
-                return unlocked.token
+            if unlocked is not None and unlocked.is_logged_in:
+                if not self._asks_exact(unlocked, force):
+                    return unlocked.token
+                if self._told_to_wait(unlocked):  # and the token has expired: no lock needed to say until when
+                    raise TooEarlyToRefresh(unlocked.refresh_not_before, "Exact said too early; waiting for its time")
         failure = waiting = None
         with Connection.locked(connection_id) as connection:
             if not connection.is_logged_in:
@@ -99,12 +102,15 @@ class TokenStore:
         token = connection.token
         if not (token.may_refresh(now) and (force or token.refresh_due(now))):
             return False
-        waiting = connection.refresh_not_before is not None and now < connection.refresh_not_before
-        return force or not waiting or now >= token.expires_at
+        return force or not self._told_to_wait(connection) or now >= token.expires_at
+
+    def _told_to_wait(self, connection: Connection) -> bool:
+        """Whether Exact's "too early" still holds for the connection."""
+        return connection.refresh_not_before is not None and self._clock() < connection.refresh_not_before
 
     def _may_ask_exact(self, connection: Connection, now: float) -> None:
         """Raise why Exact's token endpoint may not be asked now, or count the call about to be made."""
-        if connection.refresh_not_before is not None and now < connection.refresh_not_before:
+        if self._told_to_wait(connection):
             raise TooEarlyToRefresh(connection.refresh_not_before, "Exact said too early; waiting for its time")
         if self._limits is not None:
             self._limits.take_token_call(connection.exact_user_id)
