@@ -82,10 +82,11 @@ def client_for(connection: Connection):
     When the block ends, whatever it did, the call budgets Exact announced are kept for the health panel: a block
     that also saves keeps them after its own transaction, so a crash inside it leaves the row as it was.
     """
-    store = token_store()
-    client = _client(connection.country, connection.token, store.refresher(connection.id),
+    limits = exact_limits()
+    client = _client(connection.country, connection.token,
+                     TokenStore(oauth_for, limits=limits).refresher(connection.id),
                      on_token=connection.hold_token,  # the page shows the token's new lifetime
-                     guard=exact_limits().guard(connection.exact_user_id))
+                     guard=limits.guard(connection.exact_user_id))
     try:
         yield client
     finally:
@@ -125,6 +126,8 @@ class Health:
 
 
 def health(connection: Connection) -> Health:
+    """The day's token calls of the connection's Exact user, a "too early" that holds, and the endpoints of its
+    administration our calls keep away from."""
     limits = exact_limits()
     wait = connection.refresh_not_before
     return Health(
