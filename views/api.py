@@ -17,6 +17,8 @@ from exact.errors import ExactError
 from exact.errors import ExactUnavailable
 from exact.errors import RateLimited
 from exact.errors import ReauthorizationRequired
+from exact.errors import TokenBudgetSpent
+from exact.errors import TooEarlyToRefresh
 from exact.hosts import COUNTRIES
 from models import Connection
 from views.exact_clients import token_store
@@ -132,6 +134,14 @@ def access_token(account):
                        "must reconnect it in the Exact Online settings.", state=Connection.EXPIRED)
     except RateLimited as limited:
         return _retry_later(429, "rate_limited", "Exact Online's rate limit is reached.", limited.reset_at)
+    except TooEarlyToRefresh as early:
+        return _retry_later(503, "too_early", "Exact Online does not give this connection a new access token yet "
+                            "(it answered that the last one is too recent); the connection stays as it is. Ask again "
+                            "after reset_at (also Retry-After).", early.retry_at)
+    except TokenBudgetSpent as spent:
+        return _retry_later(503, "token_budget_spent", f"Exact Online gives an Exact user at most {spent.limit} "
+                            "access tokens a day and today's are used up; the connection stays as it is. Ask again "
+                            "after reset_at, 00:00 UTC (also Retry-After).", spent.retry_at)
     except ExactUnavailable:
         return _retry_later(503, "exact_unavailable", "Exact Online is unavailable; try again later.", time.time() + 60)
     except ExactError as error:
