@@ -163,23 +163,10 @@ class SettingsForm(FlaskForm):
         filled in. Returns what was cleared, as "label (code)"; nothing is saved.
         """
         cleared = []
-        for name in self.EXACT_CHOICES:
-            field = self[name]
-            offered = {choice.value for choice in field.choices if choice.value}
-            if isinstance(field, MultiCheckboxField):
-                gone = [code for code in field.data or [] if code not in offered]
-                field.data = [code for code in field.data or [] if code in offered]
-            else:
-                gone = [field.data] if field.data and field.data not in offered else []
-                field.data = "" if gone else field.data
-            cleared += [f"{self.NAMED.get(name, field.label.text)} ({code})" for code in gone]
-        rows = {field.rate: field for field in self.vat_fields()}
-        for rate, code in sorted(((stored or {}).get("vat_codes") or {}).items(), key=lambda item: -_number(item[0])):
-            field = rows.get(rate)
-            if field is None or not field.fits(code):
-                cleared.append(f"{vat_label(rate) if _number(rate) >= 0 else rate} ({code})")
-                if field is not None:
-                    field.data = ""
+        for name in self.EXACT_CHOICES:  # in the page's order, the VAT rows between revenue account and payment
+            if name == "payment_condition":
+                cleared += self._clear_vat_rows(stored)
+            cleared += self._clear_missing(name)
         for name in self.OBVIOUS:
             field = self[name]
             offered = [choice.value for choice in field.choices if choice.value]
@@ -188,6 +175,30 @@ class SettingsForm(FlaskForm):
         for field in self.vat_fields():
             if not field.data and len(field.fitting) == 1:
                 field.data = field.fitting[0]
+        return cleared
+
+    def _clear_missing(self, name: str) -> list[str]:
+        """Clear the codes of one of Exact's lists that this administration does not have; what was cleared."""
+        field = self[name]
+        offered = {choice.value for choice in field.choices if choice.value}
+        if isinstance(field, MultiCheckboxField):
+            gone = [code for code in field.data or [] if code not in offered]
+            field.data = [code for code in field.data or [] if code in offered]
+        else:
+            gone = [field.data] if field.data and field.data not in offered else []
+            field.data = "" if gone else field.data
+        return [f"{self.NAMED.get(name, field.label.text)} ({code})" for code in gone]
+
+    def _clear_vat_rows(self, stored: dict | None) -> list[str]:
+        """Clear stored VAT codes that do not fit a row of this administration (or whose rate has no row here)."""
+        rows = {field.rate: field for field in self.vat_fields()}
+        cleared = []
+        for rate, code in sorted(((stored or {}).get("vat_codes") or {}).items(), key=lambda item: -_number(item[0])):
+            field = rows.get(rate)
+            if field is None or not field.fits(code):
+                cleared.append(f"{vat_label(rate) if _number(rate) >= 0 else rate} ({code})")
+                if field is not None:
+                    field.data = ""
         return cleared
 
 

@@ -337,6 +337,6 @@ def test_import_filters_of_another_administration_are_kept_only_where_this_one_h
     assert client.post("/exact/verbreken").status_code == 303
     connected(wizard, JAN, 102)  # item groups 1, 2 and 4; no revenue account 8030
     html = settings_page(client)
-    assert (f"{CARRIED}: Standaard omzetrekening (8030), Artikelgroep (10). Kies ze hieronder opnieuw voor "
-            "administratie 102.") in text_of(html)
+    assert (f"{CARRIED}: Artikelgroep (10), Standaard omzetrekening (8030). Kies ze hieronder opnieuw voor "
+            "administratie 102.") in text_of(html), "in the page's order"
     assert submitted(html)["item_groups"] == ["2"] and submitted(html)["payment_condition"] == ["14"]
