@@ -118,7 +118,7 @@ def save(connection: Connection, administration: Administration, user: str | Non
 
 def change_settings(connection: Connection, settings: dict, user: str | None) -> bool:
     """New import and export settings for a saved connection; False if it was disconnected or expired meanwhile."""
-    changed = sorted(name for name, value in settings.items() if (connection.settings or {}).get(name) != value)
+    changed = _changed(connection.settings or {}, settings)
     with db.atomic():
         updated = (Connection.update(settings=settings)
                    .where((Connection.id == connection.id) & (Connection.status == Connection.SAVED)
@@ -287,6 +287,19 @@ def _keep_login(connection: Connection, login: Login) -> None:
             for row in login.divisions]
     for batch in range(0, len(rows), 500):
         Administration.insert_many(rows[batch:batch + 500]).execute()
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    """The settings that differ; a mapping (the VAT codes by rate) by its keys: "vat_codes.21"."""
+    changed = set()
+    for name in before.keys() | after.keys():
+        old, new = before.get(name), after.get(name)
+        if isinstance(old, dict) or isinstance(new, dict):
+            old, new = old if isinstance(old, dict) else {}, new if isinstance(new, dict) else {}
+            changed |= {f"{name}.{key}" for key in old.keys() | new.keys() if old.get(key) != new.get(key)}
+        elif old != new and name in after:
+            changed.add(name)
+    return sorted(changed)
 
 
 def _setting_up(connection: Connection):

@@ -346,6 +346,13 @@ class Event(BaseModel):
         return cls.create(account=account, action=action, user=user, detail=detail or None)
 
     @classmethod
+    def last_saved_division(cls, account: str) -> int | None:
+        """The administration the account last saved: the one its kept settings were made for."""
+        saved = (cls.select().where((cls.account == account) & (cls.action == "saved"))
+                 .order_by(cls.at.desc(), cls.id.desc()).first())
+        return (saved.detail or {}).get("administration") if saved else None
+
+    @classmethod
     def history(cls, account: str, limit: int = 20):
         return list(cls.select().where(cls.account == account).order_by(cls.at.desc(), cls.id.desc()).limit(limit))
 

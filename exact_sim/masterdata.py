@@ -41,24 +41,45 @@ PAYMENT_CONDITIONS = (
     ("08", "8 dagen", "8 days", 8), ("60", "60 dagen", "60 days", 60))
 ITEM_GROUPS = (
     ("1", "Materialen", "Materials"), ("2", "Arbeid", "Labour"), ("3", "Verhuur", "Rental"),
-    ("4", "Onderhoudscontracten", "Maintenance contracts"))
+    ("4", "Onderhoudscontracten", "Maintenance contracts"), ("10", "Zonnepanelen", "Solar panels"))
 ACCOUNT_CLASSIFICATIONS = (
     ("A", "Particulier", "Private customer"), ("B", "Zakelijk", "Business"), ("C", "Overheid", "Government"),
     ("D", "Woningcorporatie", "Housing association"))
-# VAT rates by country: (code, Dutch description, English description, percentage).
-VAT_RATES = {
-    "NL": (("0", "Geen btw", "No VAT", 0.0), ("1", "Btw hoog 21%", "VAT high 21%", 0.21),
-           ("2", "Btw laag 9%", "VAT low 9%", 0.09), ("5", "Btw verlegd", "VAT reverse charge", 0.0)),
-    "BE": (("0", "Geen btw", "No VAT", 0.0), ("1", "Btw 21%", "VAT 21%", 0.21), ("2", "Btw 12%", "VAT 12%", 0.12),
-           ("3", "Btw 6%", "VAT 6%", 0.06)),
-    "DE": (("0", "Keine MwSt", "No VAT", 0.0), ("1", "MwSt 19%", "VAT 19%", 0.19), ("2", "MwSt 7%", "VAT 7%", 0.07)),
-    "GB": (("0", "Zero rated", "Zero rated", 0.0), ("1", "Standard 20%", "Standard 20%", 0.2),
-           ("2", "Reduced 5%", "Reduced 5%", 0.05)),
-    "US": (("0", "No tax", "No tax", 0.0), ("1", "Sales tax 8.25%", "Sales tax 8.25%", 0.0825)),
-    "ES": (("0", "Sin IVA", "No VAT", 0.0), ("1", "IVA 21%", "VAT 21%", 0.21), ("2", "IVA 10%", "VAT 10%", 0.1),
-           ("3", "IVA 4%", "VAT 4%", 0.04)),
-    "FR": (("0", "Sans TVA", "No VAT", 0.0), ("1", "TVA 20%", "VAT 20%", 0.2), ("2", "TVA 10%", "VAT 10%", 0.1),
-           ("3", "TVA 5,5%", "VAT 5.5%", 0.055)),
+# VAT codes by country, described in the country's language as its admins set them up:
+# (code, description, Percentage (a fraction), Type, VATTransactionType, IsBlocked, Charged).
+# Type: E excluding VAT, I including, B 0 % with only the base amount, N no VAT. VATTransactionType: S sales,
+# P purchase, B both. IsBlocked: no longer to be used. Charged: reverse charge ("verlegd": the customer accounts for it).
+# Each country's real sales rates have exactly one exclusive sales code; around them codes that must not be taken for
+# one: inclusive, purchase-only, blocked and reverse-charged ones.
+VAT_CODES = {
+    "NL": (("0", "Geen btw", 0.0, "N", "B", False, False), ("1", "Btw hoog 21%", 0.21, "E", "B", False, False),
+           ("2", "Btw laag 9%", 0.09, "E", "S", False, False), ("3", "Btw hoog 21% incl.", 0.21, "I", "S", False, False),
+           ("4", "Btw laag 6% (vervallen)", 0.06, "E", "S", True, False),
+           ("5", "Btw verlegd", 0.0, "E", "S", False, True), ("6", "Btw inkopen hoog 21%", 0.21, "E", "P", False, False)),
+    "BE": (("00", "Btw 0%", 0.0, "B", "B", False, False), ("01", "Btw 6%", 0.06, "E", "B", False, False),
+           ("02", "Btw 12%", 0.12, "E", "B", False, False), ("03", "Btw 21%", 0.21, "E", "B", False, False),
+           ("04", "Medecontractant (btw verlegd)", 0.0, "E", "S", False, True),
+           ("05", "Btw 21% inclusief", 0.21, "I", "S", False, False),
+           ("06", "Btw 21% aankopen investeringen", 0.21, "E", "P", False, False)),
+    "DE": (("0", "Steuerfrei", 0.0, "N", "B", False, False), ("1", "Umsatzsteuer 19%", 0.19, "E", "S", False, False),
+           ("2", "Umsatzsteuer 7%", 0.07, "E", "S", False, False), ("3", "Vorsteuer 19%", 0.19, "E", "P", False, False),
+           ("4", "Vorsteuer 7%", 0.07, "E", "P", False, False),
+           ("5", "Steuerschuldnerschaft des Leistungsempfängers", 0.0, "E", "S", False, True),
+           ("6", "Umsatzsteuer 16% (Corona)", 0.16, "E", "S", True, False)),
+    "GB": (("0", "Zero rated", 0.0, "B", "B", False, False), ("1", "Standard rate 20%", 0.2, "E", "B", False, False),
+           ("2", "Reduced rate 5%", 0.05, "E", "B", False, False),
+           ("3", "Domestic reverse charge 20%", 0.2, "E", "S", False, True),
+           ("4", "Standard rate 20% (VAT inclusive)", 0.2, "I", "S", False, False),
+           ("5", "Reduced rate 12.5% (hospitality)", 0.125, "E", "S", True, False)),
+    "US": (("0", "No tax", 0.0, "N", "B", False, False), ("1", "Sales tax 8.25%", 0.0825, "E", "S", False, False)),
+    "ES": (("1", "IVA 21%", 0.21, "E", "B", False, False), ("2", "IVA 10%", 0.1, "E", "B", False, False),
+           ("3", "IVA 4%", 0.04, "E", "B", False, False), ("4", "IVA soportado 21%", 0.21, "E", "P", False, False),
+           ("5", "Inversión del sujeto pasivo", 0.0, "E", "S", False, True),
+           ("6", "IVA 21% incluido", 0.21, "I", "S", False, False)),
+    "FR": (("1", "TVA 20%", 0.2, "E", "B", False, False), ("2", "TVA 10%", 0.1, "E", "B", False, False),
+           ("3", "TVA 5,5%", 0.055, "E", "B", False, False), ("4", "TVA 2,1%", 0.021, "E", "B", False, False),
+           ("5", "Autoliquidation", 0.0, "E", "S", False, True), ("6", "TVA 20% TTC", 0.2, "I", "S", False, False),
+           ("7", "TVA 7% (ancien taux)", 0.07, "E", "S", True, False)),
 }
 ACCOUNT_NAMES = {
     "nl": ("Fam. {surname}", "{surname} Vastgoed B.V.", "VvE {street}", "Woonstichting {city}", "Bakkerij {surname}",
@@ -92,8 +113,16 @@ def _rng(division: Division, entity: str) -> random.Random:
     return random.Random(f"{division.code}/{entity}")
 
 
+# What a starter administration holds (Division.starter): one sales journal, one revenue account, one payment condition.
+STARTER = {"journals": {"10", "20", "60", "70", "90"}, "glaccounts": {"1000", "1100", "1300", "1500", "1600", "8000"},
+           "paymentconditions": {"30"}}
+
+
 def _pick(division: Division, entity: str, catalogue: tuple, always: int) -> list[tuple]:
-    """The first `always` catalogue rows plus a division-specific selection of the optional ones."""
+    """The first `always` catalogue rows plus a division-specific selection of the optional ones; a starter
+    administration holds only the rows of STARTER."""
+    if division.starter and entity in STARTER:
+        return [row for row in catalogue if row[0] in STARTER[entity]]
     rng = _rng(division, entity)
     return [*catalogue[:always], *(row for row in catalogue[always:] if rng.random() < 0.5)]
 
@@ -122,11 +151,11 @@ def gl_accounts(division: Division) -> list[dict]:
 
 
 def vat_codes(division: Division) -> list[dict]:
-    """The country's VAT codes; Percentage is a fraction (0.21)."""
-    language = 1 if _dutch(division) else 2
-    return [{**_stamp(division, "vatcodes", n), "Code": row[0], "Description": row[language], "Percentage": row[3],
-             "Type": "I"}
-            for n, row in enumerate(VAT_RATES[division.country])]
+    """The country's VAT codes (VAT_CODES), in the country's language; Percentage is a fraction (0.21)."""
+    return [{**_stamp(division, "vatcodes", n), "Code": code, "Description": description, "Percentage": percentage,
+             "Type": vat_type, "VATTransactionType": transactions, "IsBlocked": blocked, "Charged": charged}
+            for n, (code, description, percentage, vat_type, transactions, blocked, charged)
+            in enumerate(VAT_CODES[division.country])]
 
 
 def payment_conditions(division: Division) -> list[dict]:
@@ -189,7 +218,8 @@ ENTITIES = {
     "financial/GLAccounts": Entity("Exact.Web.Api.Models.Financial.GLAccount",
                                    (*_STAMP, "Code", "Description", "BalanceSide", "BalanceType"), gl_accounts),
     "vat/VATCodes": Entity("Exact.Web.Api.Models.VATCode",
-                           (*_STAMP, "Code", "Description", "Percentage", "Type"), vat_codes),
+                           (*_STAMP, "Code", "Description", "Percentage", "Type", "VATTransactionType",
+                            "IsBlocked", "Charged"), vat_codes),
     "cashflow/PaymentConditions": Entity("Exact.Web.Api.Models.Cashflow.PaymentCondition",
                                          (*_STAMP, "Code", "Description", "PaymentDays"), payment_conditions),
     "logistics/ItemGroups": Entity("Exact.Web.Api.Models.Logistics.ItemGroup",

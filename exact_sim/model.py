@@ -25,6 +25,7 @@ class Division:
     is_main: bool = False
     account_count: int = 0
     item_count: int = 0
+    starter: bool = False  # a new administration: one sales journal, revenue account and payment condition
 
 
 @dataclass

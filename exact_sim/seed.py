@@ -11,7 +11,7 @@ Every password is "demo". A user exists on one instance only.
 | be | sofie@peeters-techniek.be | Sofie Peeters | 201: Peeters Techniek BV (current); 202: Peeters Sanitair BV | |
 | de | max@mueller-haustechnik.de | Max Müller | 401: Müller Haustechnik GmbH (current); 402: Müller Sanitär GmbH | |
 | uk | oliver@smith-plumbing.co.uk | Oliver Smith | 501: Smith Plumbing & Heating Ltd (current) | GBP |
-| us | emily@johnson-hvac.com | Emily Johnson | 601: Johnson HVAC Services Inc. (current); 602: Johnson Electric LLC | USD |
+| us | emily@johnson-hvac.com | Emily Johnson | 601: Johnson HVAC Services Inc. (current); 602: Johnson Electric LLC (a starter: one sales journal, revenue account and payment condition) | USD |
 | es | carmen@garcia-instalaciones.es | Carmen García | 701: García Instalaciones S.L. (current) | |
 | fr | julien@martin-chauffage.fr | Julien Martin | 801: Martin Chauffage SARL (current); 802: Martin Climatisation SAS | |
 
@@ -117,7 +117,7 @@ def demo_instances() -> dict[str, Instance]:
     ])
     _add(instances["us"], EMILY, "Emily", "Johnson", "Johnson Holdings Inc.", [
         (601, "Johnson HVAC Services Inc.", "Denver", {"is_main": True, "account_count": 10, "item_count": 7}),
-        (602, "Johnson Electric LLC", "Boulder", {"account_count": 2, "item_count": 1}),
+        (602, "Johnson Electric LLC", "Boulder", {"account_count": 2, "item_count": 1, "starter": True}),
     ])
     _add(instances["es"], CARMEN, "Carmen", "García", "García Instalaciones S.L.", [
         (701, "García Instalaciones S.L.", "Valencia", {"is_main": True, "account_count": 6, "item_count": 4}),

@@ -7,6 +7,7 @@ import pytest
 from conftest import serve
 from simhelpers import JAN
 from views.demo_host import create_demo_host
+from wizard_actions import EXACT_SELECTS
 
 pytestmark = pytest.mark.e2e
 
@@ -88,7 +89,7 @@ def finish_setup(frame):
     frame.get_by_label("Bakker Installatietechniek B.V.").check()
     frame.get_by_role("button", name="Deze administratie kiezen").click()
     frame.get_by_role("link", name="Verder naar import en export").click()
-    for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition"):
+    for field in EXACT_SELECTS:
         frame.locator(f"#{field}").select_option(index=1)
     frame.get_by_role("button", name="Verder naar controleren").click()
     frame.get_by_label("Ja, Bakker Installatietechniek B.V. (101) is de juiste administratie").check()

@@ -10,6 +10,7 @@ import pytest
 from models import Connection
 from models import Event
 from simhelpers import JAN
+from wizard_actions import EXACT_SELECTS
 
 pytestmark = pytest.mark.e2e
 
@@ -49,12 +50,13 @@ def test_an_administration_named_as_an_htmx_post_posts_nothing(page, live_app, a
 
     page.get_by_role("link", name="Verder naar import en export").click()
     expect(page).to_have_url(f"{live_app}/exact/instellingen")
-    for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition"):
+    for field in EXACT_SELECTS:
         options = page.locator(f"#{field} option").all_text_contents()[1:]  # after "— kies —"
         assert options and all(option.endswith(f" – {ATTACK}") for option in options), (field, options)
         page.select_option(f"#{field}", index=1)
     page.get_by_role("button", name="Filteren op relatietype…").click()
-    expect(page.locator("label.option:has(input[name=relation_types])").first).to_have_text(f"B – {ATTACK}")
+    # In code order: A first (Exact sends them unsorted).
+    expect(page.locator("label.option:has(input[name=relation_types])").first).to_have_text(f"A – {ATTACK}")
     page.get_by_role("button", name="Verder naar controleren").click()
 
     expect(page).to_have_url(f"{live_app}/exact/controle")

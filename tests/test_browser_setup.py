@@ -5,6 +5,7 @@ import pytest
 
 from models import Connection
 from simhelpers import JAN
+from wizard_actions import EXACT_SELECTS
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +56,7 @@ def test_new_admin_sets_up_exact_online(page, live_app, app):
 
     page.get_by_role("link", name="Verder naar import en export").click()
     expect(page).to_have_url(f"{live_app}/exact/instellingen")
-    for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition"):
+    for field in EXACT_SELECTS:
         page.select_option(f"#{field}", index=1)
     chosen_journal = page.locator("#sales_journal").input_value()
     expect(page.locator("input[name=relation_types]")).to_have_count(0)  # not read from Exact unless asked

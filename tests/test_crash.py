@@ -20,6 +20,7 @@ from test_races import COMPARED
 from test_races import Result
 from test_races import held_at_exact
 from test_races import ready
+from wizard_actions import flat_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -147,7 +148,7 @@ def assert_saved_in_full_or_not_at_all(admin, before, posted):
     assert (connection.status, connection.division, connection.draft_division, connection.draft_settings) == (
         Connection.SAVED, 101, None, None)
     assert connection.saved_at is not None and saves == before[1] + 1
-    assert {name: connection.settings[name] for name in COMPARED} == {name: posted[name] for name in COMPARED}
+    assert {name: flat_settings(connection.settings)[name] for name in COMPARED} == {name: posted[name] for name in COMPARED}
     assert 'data-exact-state="saved" data-exact-division="101"' in page.text
     return True
 

@@ -44,6 +44,8 @@ from models import Connection
 from models import LoginAttempt
 from simhelpers import JAN
 from wizard_actions import EXACT_SELECTS
+from wizard_actions import VAT_SELECTS
+from wizard_actions import flat_settings
 
 SELECTABLE = (101, 102)
 NOT_READABLE = "NUL"  # the refusal of a request with a NUL character (views/errors.py)
@@ -129,9 +131,10 @@ def _settings(stage, form, request_form, response, context):
     connection = stage.connection()
     stored = connection.settings if stage.saved else connection.draft_settings
     assert set(stored) == stage.setting_names, context
+    stored = flat_settings(stored)
     options = stage.options
     for name in (*EXACT_SELECTS, "trigger_status", "success_status", "hour_rounding"):
-        assert stored[name] in [*options[name], "", None], f"{context}: {name}={str(stored[name])[:80]!r}"
+        assert stored.get(name) in [*options[name], "", None], f"{context}: {name}={str(stored[name])[:80]!r}"
     assert stored["document_type"] in [choice.value for choice in DOCUMENT_TYPES] + ["", None], context
     for name in ("relation_types", "item_groups"):
         assert set(stored[name]) <= set(options.get(name, [])), f"{context}: {name}"
@@ -184,10 +187,11 @@ def _test_connection(stage, form, request_form, response, context):
 POSTS = {
     "/exact/land": (("country", "popup"), ("nl", "be", "uk", "1"), _country),
     "/exact/administratie": (("division",), ("101", "102", "103", "104", "111", "121"), _administration),
-    "/exact/instellingen": (tuple(SettingsForm.EXACT_CHOICES) + ("import_relations", "export_work_orders",
-                                                                 "trigger_status", "success_status", "document_type",
-                                                                 "hour_rounding", "filters"),
-                            ("y", "compleet", "afgehandeld", "sales_order", "15", "8010", "70", "5", "item_groups"),
+    "/exact/instellingen": (tuple(SettingsForm.EXACT_CHOICES) + VAT_SELECTS + (
+                                "import_relations", "export_work_orders", "trigger_status", "success_status",
+                                "document_type", "hour_rounding", "filters"),
+                            ("y", "compleet", "afgehandeld", "sales_order", "15", "8010", "70", "5", "item_groups",
+                             "1", "2", "0", "3", "6"),
                             _settings),
     "/exact/instellingen/vernieuwen": ((), (), _refresh),
     "/exact/controle": (("confirm", "country", "administration"), ("y", "nl", "be", "101"), _check),
@@ -245,8 +249,8 @@ KNOWN_HOSTILE = ["9" * 30, str(2 ** 63), str(2 ** 31), "-1", "0", "١٠١", " 10
                  "101\x00", "<script>alert(1)</script>", "javascript:alert(1)", "//evil.example", "<1 MB of x>"]
 
 
-# The settings form's fields of each kind: an Exact list, a fixed list, radio buttons, checkboxes, a yes/no box.
-KNOWN_FIELDS = {"/exact/instellingen": ("sales_journal", "trigger_status", "hour_rounding", "document_type",
+# The settings form's fields of each kind: an Exact list, a VAT row, a fixed list, radio buttons, checkboxes, a yes/no box.
+KNOWN_FIELDS = {"/exact/instellingen": ("sales_journal", "vat_21", "trigger_status", "hour_rounding", "document_type",
                                         "relation_types", "export_work_orders")}
 
 

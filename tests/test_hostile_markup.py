@@ -85,6 +85,7 @@ class Typed:
     names: dict  # administration code -> name
     vat_numbers: dict
     lists: dict  # kind -> descriptions, as the settings step reads them
+    vat_codes: dict  # VAT code -> description
 
     def name(self, code: int) -> str:
         return self.names[code]
@@ -96,12 +97,13 @@ def typed_texts(sim, username: str, division: int) -> Typed:
     token = sim.token_for(username)
     me = sim.get(token, "current/Me").json()["d"]["results"][0]
     divisions = sim.get(token, f"{division}/system/Divisions").json()["d"]["results"]
-    lists = {kind: [row["Description"] for row in sim.get(token, f"{division}/{resource}",
-                                                          params={"$filter": where} if where else {}
-                                                          ).json()["d"]["results"]]
-             for kind, (resource, where) in {**MASTER_DATA, **FILTER_LISTS}.items()}
+    rows = {kind: sim.get(token, f"{division}/{resource}", params={"$filter": where} if where else {}
+                          ).json()["d"]["results"]
+            for kind, (resource, where) in {**MASTER_DATA, **FILTER_LISTS}.items()}
+    lists = {kind: [row["Description"] for row in found] for kind, found in rows.items()}
     typed = Typed(me["FullName"], me["Email"], {row["Code"]: row["Description"] for row in divisions},
-                  {row["Code"]: row["VATNumber"] for row in divisions}, lists)
+                  {row["Code"]: row["VATNumber"] for row in divisions}, lists,
+                  {row["Code"]: row["Description"] for row in rows["vat_codes"]})
     assert all(kind and all("hx-trigger" in text for text in texts) for kind, texts in lists.items())
     assert "hx-trigger" in typed.full_name and "hx-trigger" in typed.email
     return typed
@@ -160,13 +162,17 @@ def test_every_page_and_refusal_shows_exacts_texts_as_text(client, wizard, sim):
     assert wizard.choose(101).status_code == 303
     shows_as_text(client.get("/exact/administratie", headers=HTMX), 200, f"Gekozen: {exact.name(101)} (101)")
 
-    # Step 6: every list read from Exact, the filters asked for, and the page with errors.
-    lists = [text for kind in MASTER_DATA for text in exact.lists[kind]]
+    # Step 6: every list read from Exact (of the VAT codes those that fit a row: 0, 1 and 2 of the seeded Dutch ones),
+    # the filters asked for, the page with errors, and a VAT code that does not fit refused by its description.
+    lists = [text for kind in MASTER_DATA if kind != "vat_codes" for text in exact.lists[kind]]
+    lists += [exact.vat_codes[code] for code in ("0", "1", "2")]
     shows_as_text(client.get("/exact/instellingen"), 200, *lists)
     for kind in FILTER_LISTS:
         shows_as_text(client.post("/exact/instellingen", data={"filters": kind}, headers=HTMX), 200, *exact.lists[kind])
     refused = wizard.configure(trigger_status="afgehandeld", success_status="afgehandeld")
     shows_as_text(refused, 422, *lists, *(text for kind in FILTER_LISTS for text in exact.lists[kind]))
+    for code in ("3", "4", "5", "6"):  # inclusive, blocked, reverse charge, purchase only
+        shows_as_text(wizard.configure(vat_21=code), 422, f"Btw-code {code} – {exact.vat_codes[code]}")
     assert wizard.configure().status_code == 303
     assert every_page(client) >= 12
 

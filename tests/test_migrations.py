@@ -23,6 +23,7 @@ import models
 from models import Connection
 from models import Event
 from simhelpers import JAN
+from simhelpers import SOFIE
 from wizard_actions import submitted
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +45,10 @@ RELEASE_SETTINGS = {
     "payment_condition": "14", "hour_rounding": "15", "create_missing_relations": False,
     "create_missing_items": False,
 }
+# The same settings after 0007_vat_codes_by_rate: the three fixed VAT rows became the codes by their rates.
+UPGRADED_SETTINGS = {**{name: value for name, value in RELEASE_SETTINGS.items()
+                        if name not in ("vat_high", "vat_low", "vat_zero")},
+                     "vat_codes": {"21": "1", "9": "2", "0": "0"}}
 # The lists that release cached for the settings page (views/exact_api.MASTER_DATA then), read from the simulator.
 RELEASE_LISTS = {
     "journals": ("financial/Journals", "Type eq 20"),
@@ -193,7 +198,7 @@ def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, re
         assert (connection.status, connection.division, connection.is_locked) == ("saved", 101, True)
         assert connection.access_token == token["access_token"]
         assert connection.refresh_token == token["refresh_token"]
-        assert connection.settings == RELEASE_SETTINGS
+        assert connection.settings == UPGRADED_SETTINGS
         assert [(event.action, event.user) for event in Event.select().order_by(Event.at)] == [
             ("connected", USER), ("saved", USER), ("settings_changed", USER)]
         assert connection.administrations.count() == 4 and connection.lists.count() == len(RELEASE_LISTS)
@@ -204,6 +209,8 @@ def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, re
     answer = client.post("/api/v1/accounts/demo/access-token", headers={"Authorization": f"Bearer {SERVICE_KEY}"})
     assert answer.status_code == 200, answer.get_data(as_text=True)
     assert answer.json["access_token"] == token["access_token"] and answer.json["division"] == 101
+    described = client.get("/api/v1/accounts/demo/connection", headers={"Authorization": f"Bearer {SERVICE_KEY}"})
+    assert described.json["settings"]["vat_codes"] == {"21": "1", "9": "2", "0": "0"}
 
     # The saved settings page: the locked administration, the settings, the history.
     overview = client.get("/exact")
@@ -216,13 +223,16 @@ def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, re
     assert "Administratie gekozen en vastgezet: Bakker Installatietechniek B.V. (door Anna de Vries)" in text
     assert "Instellingen gewijzigd: Ook inactieve relaties, Betalingsconditie (door Anna de Vries)" in text
     assert "Jan Bakker (jan@bakker-installatie.nl)" in text
-    # The settings step shows every stored choice from the cached lists.
+    # The settings step shows every stored choice from the cached lists, the VAT codes in the rows of their rates.
     settings_page = client.get("/exact/instellingen")
     assert settings_page.status_code == 200
+    assert 'id="carried-notice"' not in settings_page.get_data(as_text=True), "nothing was cleared"
     shown = submitted(settings_page.get_data(as_text=True))
-    for name in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition",
-                 "trigger_status", "success_status", "document_type", "hour_rounding"):
+    for name in ("sales_journal", "revenue_account", "payment_condition", "trigger_status", "success_status",
+                 "document_type", "hour_rounding"):
         assert shown.get(name) == [RELEASE_SETTINGS[name]], name
+    assert (shown["vat_21"], shown["vat_9"], shown["vat_0"]) == (["1"], ["2"], ["0"])
+    assert "Btw-code voor 21 %" in text_of(settings_page.get_data(as_text=True))
     assert shown["relations_include_inactive"] == ["y"] and "relations_include_blocked" not in shown
     assert sim.calls() == []  # all of it from the adopted rows
 
@@ -235,11 +245,16 @@ def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, re
         assert sorted(database.get_tables()) == tables
         assert (schema_of(database, tables), rows_of(database, tables)) == before
 
-    # And the adopted database takes new writes: a settings change is checked at Exact, saved and recorded.
-    changed = client.post("/exact/instellingen", data=shown | {"vat_zero": ["5"]})
+    # And the adopted database takes new writes: a settings change is checked at Exact, saved and recorded; "Btw
+    # verlegd" as the code for 0 %, as the old rows allowed, is refused next to its row.
+    refused = client.post("/exact/instellingen", data=shown | {"vat_0": ["5"]})
+    assert refused.status_code == 422
+    assert "Btw-code 5 – Btw verlegd is voor verlegde btw" in text_of(refused.get_data(as_text=True))
+    assert 'id="vat_0-errors"' in refused.get_data(as_text=True)
+    changed = client.post("/exact/instellingen", data=shown | {"payment_condition": ["30"]})
     assert changed.status_code == 303, changed.get_data(as_text=True)
     with models.db.connection_context():
-        assert Connection.get(Connection.account == "demo").settings == RELEASE_SETTINGS | {"vat_zero": "5"}
+        assert Connection.get(Connection.account == "demo").settings == UPGRADED_SETTINGS | {"payment_condition": "30"}
         assert Event.select().order_by(Event.id.desc()).get().action == "settings_changed"
 
 
@@ -311,3 +326,80 @@ def test_the_demo_launcher_refuses_a_database_with_pending_migrations(empty_app)
                               "again.\n")
     with models.db.connection_context():
         assert models.db.get_tables() == []
+
+
+def settings_of(database, account, column="settings"):
+    text = database.execute_sql(f'SELECT "{column}" FROM "connection" WHERE "account" = {database.param}',
+                                [account]).fetchone()[0]
+    return json.loads(text) if text else None
+
+
+def test_0007_files_each_former_vat_row_under_the_rate_its_code_has(empty_app, sim):
+    """A database of the release before issue 16 (every migration before 0007) with settings in the three fixed rows:
+    each code lands under its real rate where the cached VAT codes tell it (a Belgian "9 %" row that pointed at
+    "Btw 12%" becomes 12 %), else under its row's rate; the page then shows every choice without asking Exact."""
+    app, database = empty_app, models.db.obj
+    runner = Runner(database, str(ROOT / "migrations"))
+    previous = MIGRATIONS[MIGRATIONS.index("0007_vat_codes_by_rate") - 1]
+    cipher = Fernet(app.config["TOKEN_KEYS"][0])
+    token = sim.token_for(SOFIE, "be")
+    belgian_lists = {kind: sim.get(token, f"201/{resource}", cc="be", params={"$filter": where} if where else None
+                                   ).json()["d"]["results"] for kind, (resource, where) in RELEASE_LISTS.items()}
+    common = {name: value for name, value in RELEASE_SETTINGS.items() if not name.startswith("vat_")}
+    stored = {
+        # Sofie's saved Belgian administration, its rows labelled 21 / 9 / 0 % as that release had them.
+        "demo": common | {"sales_journal": "70", "payment_condition": "14", "vat_high": "03", "vat_low": "02",
+                          "vat_zero": "00"},
+        # A Dutch draft, its lists not cached (yet): the codes go under their rows' rates; an empty row is left out.
+        "concept": common | {"vat_high": "1", "vat_low": "", "vat_zero": "0"},
+        # Disconnected (its lists deleted): the same.
+        "verbroken": common | {"vat_high": "1", "vat_low": "2", "vat_zero": "0"},
+    }
+    with models.db.connection_context():
+        assert runner.up(previous)[-1] == previous
+        issued_at = time.time()
+        insert(database, "connection", account="demo", status="saved", country="be", base_url=sim.base_url("be"),
+               exact_user_id="sofie", exact_user_name="Sofie Peeters", current_division=201, consented_divisions=2,
+               access_token=cipher.encrypt(token["access_token"].encode()).decode(),
+               refresh_token=cipher.encrypt(token["refresh_token"].encode()).decode(), token_issued_at=issued_at,
+               token_expires_at=issued_at + int(token["expires_in"]), connected_at=stamp(120), division=201,
+               division_name="Peeters Techniek BV", settings=json.dumps(stored["demo"], sort_keys=True),
+               saved_at=stamp(60))
+        demo = database.execute_sql('SELECT "id" FROM "connection" WHERE "account" = %s'.replace("%s", database.param),
+                                    ["demo"]).fetchone()[0]
+        insert(database, "administration", connection_id=demo, code=201, name="Peeters Techniek BV", country="BE",
+               currency="EUR", status=1, blocked=False, current=True)
+        for kind, rows in belgian_lists.items():
+            insert(database, "exactlist", connection_id=demo, division=201, kind=kind,
+                   rows=json.dumps(rows, sort_keys=True), fetched_at=stamp(90))
+        insert(database, "connection", account="concept", status="connected", country="nl", draft_division=101,
+               draft_settings=json.dumps(stored["concept"], sort_keys=True))
+        insert(database, "connection", account="verbroken", status="disconnected", country="nl",
+               settings=json.dumps(stored["verbroken"], sort_keys=True))
+        insert(database, "connection", account="nieuw", status="not_connected")
+
+    assert upgrade(app) == "".join(f"applied {name}\n" for name in MIGRATIONS[MIGRATIONS.index(previous) + 1:])
+    with models.db.connection_context():
+        assert settings_of(database, "demo") == common | {"sales_journal": "70", "payment_condition": "14",
+                                                          "vat_codes": {"21": "03", "12": "02", "0": "00"}}
+        assert settings_of(database, "concept", "draft_settings") == common | {"vat_codes": {"21": "1", "0": "0"}}
+        assert settings_of(database, "verbroken") == common | {"vat_codes": {"21": "1", "9": "2", "0": "0"}}
+        assert settings_of(database, "nieuw") is None and settings_of(database, "concept") is None
+
+    sim.clear_calls()
+    page = app.test_client().get("/exact/instellingen")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    shown = submitted(html)
+    # Every choice kept, each VAT code in its real rate's row; 6 %, which the old rows had no place for, proposed.
+    assert [(name, shown[name]) for name in ("vat_21", "vat_12", "vat_6", "vat_0")] == [
+        ("vat_21", ["03"]), ("vat_12", ["02"]), ("vat_6", ["01"]), ("vat_0", ["00"])]
+    assert 'id="carried-notice"' not in html and shown["payment_condition"] == ["14"]
+    assert sim.calls() == []
+
+    # Reverting 0007 (with peewee's runner; the app has no command for it) brings back the rows of 21, 9 and 0 %.
+    with models.db.connection_context():
+        assert runner.down("0007_vat_codes_by_rate")[-1] == "0007_vat_codes_by_rate"
+        assert settings_of(database, "demo") == common | {"sales_journal": "70", "payment_condition": "14",
+                                                          "vat_high": "03", "vat_low": "", "vat_zero": "00"}
+        assert settings_of(database, "verbroken") == stored["verbroken"]

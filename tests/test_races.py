@@ -19,6 +19,7 @@ from simhelpers import JAN
 from views.embed import make_entry_token
 from wizard_actions import DEFAULT_SETTINGS
 from wizard_actions import EXACT_SELECTS
+from wizard_actions import flat_settings
 from wizard_actions import form_options
 from wizard_actions import path_of
 
@@ -167,7 +168,7 @@ def test_twenty_admins_saving_at_once_lock_the_connection_once(team, sim):
             assert ALREADY_SAVED + " Bakker Installatietechniek B.V. (101); er is niets gewijzigd." in response.text
     connection = Connection.get()
     assert (connection.status, connection.division, connection.draft_division) == (Connection.SAVED, 101, None)
-    assert {name: connection.settings[name] for name in COMPARED} == {name: posted[name] for name in COMPARED}
+    assert {name: flat_settings(connection.settings)[name] for name in COMPARED} == {name: posted[name] for name in COMPARED}
     assert [(event.user, event.detail["administration"]) for event in saved_events()] == [(winner.name, 101)]
 
 
@@ -210,7 +211,7 @@ def test_admins_saving_their_own_administrations_at_once_lock_only_what_the_winn
     connection = Connection.get()
     assert (connection.status, connection.division) == (Connection.SAVED, codes[-1])
     mine = posted[current.name]
-    assert {name: connection.settings[name] for name in COMPARED} == {name: mine[name] for name in COMPARED}
+    assert {name: flat_settings(connection.settings)[name] for name in COMPARED} == {name: mine[name] for name in COMPARED}
     assert [(event.user, event.detail["administration"]) for event in saved_events()] == [(current.name, codes[-1])]
 
 
@@ -323,7 +324,7 @@ def assert_one_consistent_state(save, disconnect, events, posted, before):
     if save.status_code == 303 and save.headers["Location"].endswith("/exact?notice=saved"):
         assert actions == [("saved", 101), ("disconnected", 101)]
         assert connection.saved_at is not None and connection.saved_at != before.saved_at
-        assert {name: connection.settings[name] for name in COMPARED} == {name: posted[name] for name in COMPARED}
+        assert {name: flat_settings(connection.settings)[name] for name in COMPARED} == {name: posted[name] for name in COMPARED}
     else:
         assert actions == [("disconnected", None)]
         assert (connection.settings, connection.saved_at) == (before.settings, before.saved_at)

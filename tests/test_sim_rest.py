@@ -7,10 +7,15 @@ import requests
 from exact_sim.masterdata import ENTITIES
 from exact_sim.settings import TYPED_FIELDS
 from simhelpers import ACCOUNTANT
+from simhelpers import CARMEN
 from simhelpers import JAN
+from simhelpers import JULIEN
 from simhelpers import KARIN
+from simhelpers import MAX
 from simhelpers import OLIVER
 from simhelpers import PIET
+from simhelpers import SOFIE
+from simhelpers import USER_COUNTRY
 
 FORBIDDEN = {"error": {"code": "", "message": {"lang": "", "value": "Forbidden"}}}
 ME_FIELDS = {"UserID", "CurrentDivision", "UserName", "FullName", "FirstName", "LastName", "Email", "LanguageCode", "Language",
@@ -325,9 +330,28 @@ def test_journals_gl_accounts_and_vat_codes_look_like_exact(sim):
         ("Omzet hoog", "W", "C")
     assert accounts["8010"]["Description"] == "Omzet laag"
     assert accounts["1300"]["BalanceType"] == "B"
-    vat = sim.get(token, "101/vat/VATCodes").json()["d"]["results"]
-    assert {row["Percentage"] for row in vat} == {0.21, 0.09, 0.0}
-    assert {row["Type"] for row in vat} == {"I"}
+    vat = {row["Code"]: row for row in sim.get(token, "101/vat/VATCodes").json()["d"]["results"]}
+    assert {row["Percentage"] for row in vat.values()} == {0.21, 0.09, 0.06, 0.0}
+    assert [(vat[code]["Description"], vat[code]["Percentage"], vat[code]["Type"]) for code in ("1", "2", "0")] == [
+        ("Btw hoog 21%", 0.21, "E"), ("Btw laag 9%", 0.09, "E"), ("Geen btw", 0.0, "N")]
+    # Codes a sales row must not take: inclusive, blocked, reverse charge ("verlegd"), purchase only.
+    assert vat["3"]["Type"] == "I" and vat["4"]["IsBlocked"] is True
+    assert vat["5"]["Charged"] is True and vat["6"]["VATTransactionType"] == "P"
+
+
+@pytest.mark.parametrize("username, division, rates", [
+    (JAN, 101, {0.21, 0.09, 0.0}), (SOFIE, 201, {0.21, 0.12, 0.06, 0.0}), (MAX, 401, {0.19, 0.07, 0.0}),
+    (OLIVER, 501, {0.2, 0.05, 0.0}), (CARMEN, 701, {0.21, 0.1, 0.04}), (JULIEN, 801, {0.2, 0.1, 0.055, 0.021})])
+def test_each_country_has_its_own_sales_vat_rates_in_its_own_language(sim, username, division, rates):
+    country = USER_COUNTRY[username]
+    vat = sim.get(sim.token_for(username), f"{division}/vat/VATCodes", cc=country).json()["d"]["results"]
+    usable = [row for row in vat if row["Type"] in "EBN" and row["VATTransactionType"] in "SB"
+              and not row["IsBlocked"] and not row["Charged"]]
+    assert {row["Percentage"] for row in usable} == rates
+    assert len(usable) == len(rates), "one code per rate: the page proposes it"
+    descriptions = " ".join(row["Description"] for row in vat)
+    word = {JAN: "Btw", SOFIE: "Btw", MAX: "Umsatzsteuer", OLIVER: "rate", CARMEN: "IVA", JULIEN: "TVA"}[username]
+    assert word in descriptions
 
 
 def test_accounts_have_right_aligned_codes_and_page(sim):

@@ -1,6 +1,7 @@
 """Step 6: import and export settings, with choices read live from the chosen administration."""
 from models import Connection
 from simhelpers import JAN
+from wizard_actions import EXACT_SELECTS
 from wizard_actions import form_options
 
 
@@ -12,7 +13,7 @@ def connected(wizard, code=101):
 def test_choices_come_from_the_chosen_administration(client, wizard):
     connected(wizard)
     options = form_options(client.get("/exact/instellingen").get_data(as_text=True))
-    for field in ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition"):
+    for field in EXACT_SELECTS:
         assert options.get(field), field
 
 
@@ -80,15 +81,15 @@ def test_missing_export_choices_are_refused_next_to_the_field(client, wizard):
 
 def test_a_value_exact_does_not_have_is_refused(client, wizard):
     connected(wizard)
-    response = wizard.configure(vat_high="NOPE")
+    response = wizard.configure(vat_21="NOPE")
     assert response.status_code == 422
     assert Connection.get().draft_settings is None
 
 
 def test_without_exports_the_export_fields_may_stay_empty(client, wizard):
     connected(wizard)
-    response = wizard.configure(export_work_orders=None, sales_journal="", revenue_account="", vat_high="",
-                                vat_low="", vat_zero="", payment_condition="")
+    response = wizard.configure(export_work_orders=None, sales_journal="", revenue_account="", vat_21="",
+                                vat_9="", vat_0="", payment_condition="")
     assert response.status_code == 303 and response.headers["Location"].endswith("/exact/controle")
     assert Connection.get().draft_settings["export_work_orders"] is False
 

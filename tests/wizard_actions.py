@@ -16,8 +16,9 @@ DEFAULT_SETTINGS = {
     "document_type": "sales_invoice",
     "hour_rounding": "15",
 }
-# The settings whose choices come from the chosen administration.
-EXACT_SELECTS = ("sales_journal", "revenue_account", "vat_high", "vat_low", "vat_zero", "payment_condition")
+# The settings whose choices come from the chosen administration: in the seeded Dutch ones, VAT rows for 21, 9 and 0 %.
+VAT_SELECTS = ("vat_21", "vat_9", "vat_0")
+EXACT_SELECTS = ("sales_journal", "revenue_account", *VAT_SELECTS, "payment_condition")
 
 
 class WizardActions:
@@ -50,11 +51,16 @@ class WizardActions:
         return form_options(page.get_data(as_text=True))
 
     def configure(self, **overrides):
-        """Step 6: post settings, with the first valid Exact choice for every select unless overridden."""
+        """Step 6: post settings as the page proposes them, with the first Exact choice for every select the page left
+        empty (an admin's pick), and DEFAULT_SETTINGS, unless overridden."""
+        page = self.client.get("/exact/instellingen")
+        assert page.status_code == 200, page.get_data(as_text=True)
+        html = page.get_data(as_text=True)
+        proposed = {name: values[0] for name, values in submitted(html).items() if name in exact_selects(html)}
         data = dict(DEFAULT_SETTINGS)
-        options = self.settings_choices()
-        for name in EXACT_SELECTS:
-            data[name] = options[name][0]
+        for name, options in form_options(html).items():
+            if name in exact_selects(html):
+                data[name] = proposed.get(name) or options[0]
         data.update(overrides)
         data = {key: value for key, value in data.items() if value is not None}
         return self.client.post("/exact/instellingen", data=data)
@@ -123,31 +129,52 @@ class _OptionParser(HTMLParser):
 
 
 class _SubmittedParser(HTMLParser):
-    """What the page's forms submit, as a browser sends it: hidden inputs, checked boxes and radios, chosen options."""
+    """What the page's forms submit, as a browser sends it: hidden inputs, checked boxes and radios, chosen options
+    (a select without a chosen option sends its first one)."""
 
     def __init__(self):
         super().__init__()
         self.fields = {}
         self._select = None
+        self._first = None
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
         name = attrs.get("name")
         if tag == "select":
-            self._select = name
-        elif tag == "option" and self._select and "selected" in attrs:
-            self.fields.setdefault(self._select, []).append(attrs.get("value"))
+            self._select, self._first = name, None
+        elif tag == "option" and self._select:
+            if self._first is None:
+                self._first = attrs.get("value", "")
+            if "selected" in attrs:
+                self.fields.setdefault(self._select, []).append(attrs.get("value"))
         elif tag == "input" and name and (attrs.get("type") == "hidden" or (
                 attrs.get("type") in ("checkbox", "radio") and "checked" in attrs)):
             self.fields.setdefault(name, []).append(attrs.get("value", ""))
 
     def handle_endtag(self, tag):
         if tag == "select":
+            if self._select and self._select not in self.fields and self._first is not None:
+                self.fields[self._select] = [self._first]
             self._select = None
 
 
+def exact_selects(html) -> list[str]:
+    """The selects of a settings page whose choices come from the administration: its VAT rows included."""
+    names = re.findall(r'<select[^>]* name="([^"]+)"', html)
+    return [name for name in names if name in EXACT_SELECTS or name.startswith("vat_")]
+
+
+def flat_settings(settings: dict) -> dict:
+    """Stored settings as the page's fields name them: `vat_codes` spread over the VAT rows (vat_21, vat_5_5)."""
+    flat = {name: value for name, value in settings.items() if name != "vat_codes"}
+    flat.update({"vat_" + rate.replace(".", "_"): code for rate, code in (settings.get("vat_codes") or {}).items()})
+    return flat
+
+
 def submitted(html):
-    """{name: [values]} the page's forms submit as shown (unchosen selects and unticked boxes send nothing)."""
+    """{name: [values]} the page's forms submit as shown (unticked boxes send nothing, unchosen selects their first
+    option: "— kies —", an empty value, for the lists from Exact)."""
     parser = _SubmittedParser()
     parser.feed(html)
     return parser.fields

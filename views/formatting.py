@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from exact.hosts import COUNTRIES
 from forms.settings import SettingsForm
+from forms.settings import vat_label
 from views.account import exact_status
 from views.addresses import app_host
 from views.addresses import app_origin
@@ -87,7 +88,17 @@ def _attention_label(key: str | None) -> str:
     return str(label) if label is not None else ""
 
 
+# The VAT rows of releases before issue 16, fixed to Dutch rates: still named in the history they left.
+FORMER_VAT_ROWS = {"vat_high": "21", "vat_low": "9", "vat_zero": "0"}
+
+
 def _setting_label(name: str) -> str:
-    """A setting's label as the settings page shows it."""
+    """A setting's label as the settings page shows it; a VAT row is named "vat_codes.<rate>"."""
+    rate = FORMER_VAT_ROWS.get(name) or (name.removeprefix("vat_codes.") if name.startswith("vat_codes.") else None)
+    if rate is not None:
+        try:
+            return vat_label(rate)
+        except ArithmeticError:
+            return name
     field = getattr(SettingsForm, name, None)
     return str(field.args[0]) if field is not None and field.args else name

@@ -11,12 +11,15 @@ from wtforms import SelectChoice
 
 import connections
 from exact.hosts import COUNTRIES
+from exact.lists import in_code_order
 from forms.administration import AdministrationForm
 from forms.connection_test import ConnectionTestForm
 from forms.connection_test import healthy_report
 from forms.rights import required_rights
 from forms.save import SaveForm
 from forms.settings import SettingsForm
+from forms.settings import code_label
+from forms.settings import settings_form
 from models import PAGE_SIZE
 from models import Administration
 from models import Connection
@@ -97,9 +100,12 @@ def administration_post(connection):
 @requires("settings")
 @with_lists
 def settings_get(connection, lists):
-    """Step 6: import and export settings, with the choices read from the administration."""
-    form = SettingsForm(_choices(lists), data=connection.draft_settings or connection.settings)
-    return _settings_page(connection, form, lists)
+    """Step 6: import and export settings, with the choices read from the administration.
+
+    What was chosen before is shown where this administration has it; the page proposes the one obvious answer.
+    """
+    form, carried = _proposed_form(connection, lists)
+    return _settings_page(connection, form, lists, carried=carried)
 
 
 @bp.post("/instellingen")
@@ -109,9 +115,9 @@ def settings_post(connection, lists):
     """Keep the settings for the checks; on a saved connection, check them at Exact and save them at once."""
     if request.form.get("filters") in FILTER_LISTS:
         # "Filter on …" only fetched a filter's choices: show them with everything ticked so far, save nothing.
-        return _settings_page(connection, SettingsForm(_choices(lists)), lists)
+        return _settings_page(connection, _form(lists), lists)
     if not connection.is_locked:
-        form = SettingsForm(_choices(lists))
+        form = _form(lists)
         if not form.validate_on_submit():
             return _settings_page(connection, form, lists, 422)
         if not connections.keep_draft_settings(connection, form.settings()):
@@ -119,7 +125,7 @@ def settings_post(connection, lists):
         return redirect(url_for("setup.check_get"), 303)
     with client_for(connection) as client:
         has_right = partial(client.has_right, connection.division)
-        form = SettingsForm(_choices(lists), rights=(has_right, connection.division_name))
+        form = _form(lists, rights=(has_right, connection.division_name))
         if not form.validate_on_submit():
             return _settings_page(connection, form, lists, 422)
         if not connections.change_settings(connection, form.settings(), current_user()):
@@ -133,12 +139,12 @@ def _settings_changed_meanwhile(connection):
     if not fresh.is_logged_in or fresh.working_division is None:
         return redirect(url_for("setup.overview"), 303)
     lists = _lists_of(fresh)
-    form = SettingsForm(_choices(lists), formdata=None, data=fresh.draft_settings or fresh.settings)
+    form, carried = _proposed_form(fresh, lists)
     form.form_errors.append(_(
         "Intussen is de administratie gewijzigd of opgeslagen, in een ander venster of door een andere beheerder. "
         "Uw instellingen zijn daarom niet bewaard. Kies ze hieronder opnieuw voor administratie %(code)s.",
         code=fresh.working_division))
-    return _settings_page(fresh, form, lists, 409)
+    return _settings_page(fresh, form, lists, 409, carried=carried)
 
 
 @bp.post("/instellingen/vernieuwen")
@@ -214,9 +220,37 @@ def _test_page(connection, form, report, status=200, passed=False):
                        passed=passed)
 
 
-def _settings_page(connection, form, lists, status=200):
-    """Step 6 with this form and these lists."""
-    return render_step("settings.html", status, step="settings", connection=connection, form=form, lists=lists)
+def _settings_page(connection, form, lists, status=200, carried=None):
+    """Step 6 with this form and these lists; `carried` says which earlier choices were cleared."""
+    return render_step("settings.html", status, step="settings", connection=connection, form=form, lists=lists,
+                       carried=carried)
+
+
+def _form(lists: dict, **kwargs) -> SettingsForm:
+    """The settings form of the administration these lists come from."""
+    vat_codes = lists["vat_codes"].rows if "vat_codes" in lists else []
+    return settings_form(_choices(lists), vat_codes, **kwargs)
+
+
+def _proposed_form(connection, lists) -> tuple[SettingsForm, str | None]:
+    """The form as the page proposes it: the choices made before (a draft, the saved settings, or those of an earlier
+    connection) where this administration has them, the one obvious answer where nothing is chosen; and a notice
+    naming what was cleared."""
+    stored = connection.draft_settings or connection.settings
+    form = _form(lists, formdata=None, data=stored)
+    cleared = form.propose(stored)
+    if not cleared:
+        return form, None
+    code = connection.working_division
+    # A draft and a locked connection's settings were made for this administration; after disconnecting, the
+    # settings kept are those of the administration last saved.
+    made_for = (code if connection.draft_settings or connection.is_locked
+                else Event.last_saved_division(connection.account))
+    if made_for != code:
+        return form, _("Deze instellingen hoorden bij een andere administratie en zijn leeggemaakt: %(settings)s. "
+                       "Kies ze hieronder opnieuw voor administratie %(code)s.", settings=", ".join(cleared), code=code)
+    return form, _("Deze eerder gekozen instellingen passen niet bij administratie %(code)s en zijn leeggemaakt: "
+                   "%(settings)s. Kies ze hieronder opnieuw.", settings=", ".join(cleared), code=code)
 
 
 def _lists_of(connection) -> dict:
@@ -232,13 +266,13 @@ def _filters_wanted(connection) -> tuple:
 
 
 def _choices(lists: dict) -> dict:
-    """Form choices (code, label) per kind from the cached Exact lists."""
+    """Form choices (code, label) per kind from the cached Exact lists, in code order."""
     choices = {}
     for kind, cached in lists.items():
         if kind == "counts":
             continue
-        choices[kind] = [SelectChoice(str(row["Code"]).strip(), f'{str(row["Code"]).strip()} – {row.get("Description", "")}')
-                         for row in cached.rows]
+        choices[kind] = [SelectChoice(str(row["Code"]).strip(), code_label(str(row["Code"]).strip(), row.get("Description")))
+                         for row in in_code_order(cached.rows)]
     return choices
 
 
