@@ -41,7 +41,7 @@ ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_S
                 "EXACT_BASE_URLS", "EXACT_PKCE", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS",
                 "APP_URL", "TRUSTED_HOSTS", "SERVICE_KEYS", "SERVICE_ACCOUNTS", "LOGIN_START_LIMIT",
                 "FAILED_ENTRY_LIMIT", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT",
-                "EXACT_TOKEN_CALLS_PER_DAY", "EXACT_ERRORS_PER_HOUR")
+                "EXACT_TOKEN_CALLS_PER_DAY", "EXACT_ERRORS_PER_HOUR", "DATABASE_POOL_SIZE")
 
 
 class BadConfiguration(click.ClickException):
@@ -55,6 +55,9 @@ def create_app(test_config=None):
     _owner_only_directory(app.instance_path)
     app.config.from_mapping(
         DATABASE_URL="sqlite:///" + os.path.join(app.instance_path, "exact.sqlite"),
+        # Open database connections per process at most; a thread past them waits for one (PostgreSQL refuses
+        # clients past its max_connections, 100 by default, shared by every worker on every machine).
+        DATABASE_POOL_SIZE=20,
         EXACT_BASE_URLS="",
         EXACT_HTTP_TIMEOUT=15,
         # Wait for a minute's rate limit to pass rather than fail a step the admin is waiting on.
@@ -111,7 +114,7 @@ def create_app(test_config=None):
     # Before the database is bound: a deliverer of an app made earlier in this process stops first.
     outbox.configure(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"], app.config["WEBHOOK_TIMEOUT"])
     _owner_only_sqlite_files(app.config["DATABASE_URL"])
-    models.db.initialize(_connect_database(app.config["DATABASE_URL"]))
+    models.db.initialize(_connect_database(app.config["DATABASE_URL"], int(app.config["DATABASE_POOL_SIZE"])))
     models.configure_encryption(MultiFernet([Fernet(key) for key in app.config["TOKEN_KEYS"]]))
     # No connection is opened here (the schema is `flask --app app db upgrade`'s): none can outlive a fork
     # (gunicorn --preload).
@@ -171,18 +174,20 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": 15000, "foreign_keys": 
 
 
 # Each request borrows an open connection from a pool and gives it back: opening one (and, for SQLite, setting
-# its pragmas) costs more than the query a page needs. Connections idle for five minutes are closed.
-POOL = {"max_connections": None, "stale_timeout": 300}
+# its pragmas) costs more than the query a page needs. Connections idle for five minutes are closed; a thread that
+# finds every connection in use waits up to 10 s for one.
+POOL_TIMEOUTS = {"stale_timeout": 300, "timeout": 10}
 
 
-def _connect_database(url):
+def _connect_database(url, pool_size):
     """The database named by DATABASE_URL (peewee db_url), pooled: SQLite with SQLITE_PRAGMAS, or PostgreSQL."""
     scheme, rest = url.split("://", 1)
     pooled = scheme if scheme.endswith("+pool") else f"{scheme}+pool"
+    pool = {**POOL_TIMEOUTS, "max_connections": pool_size}
     if scheme.startswith("sqlite"):
         # A pooled connection serves one thread at a time, but not always the thread that opened it.
-        return connect(f"{pooled}://{rest}", pragmas=SQLITE_PRAGMAS, check_same_thread=False, **POOL)
-    return connect(f"{pooled}://{rest}", **POOL)
+        return connect(f"{pooled}://{rest}", pragmas=SQLITE_PRAGMAS, check_same_thread=False, **pool)
+    return connect(f"{pooled}://{rest}", **pool)
 
 
 # The database holds names, e-mail addresses and login attempts, instance/ the generated secrets: readable by the

@@ -254,7 +254,7 @@ def token_api_scale(db_path, sim, sizes, n: int) -> dict:
     for size in sizes:
         path = f"{db_path}.{size}"
         shutil.copyfile(db_path, path)
-        databases[size] = _connect_database(f"sqlite:///{path}")
+        databases[size] = _connect_database(f"sqlite:///{path}", pool_size=20)
         db.initialize(databases[size])
         with db.connection_context():
             have = Connection.select().count()
