@@ -1,0 +1,193 @@
+"""What OutSmart's synchronisation workers report Exact answered them (a 401 or a 403), read strictly and checked at
+Exact by the app itself before anything changes: a report alone never changes a connection.
+
+The check:
+- `current/Me` with the connection's own token (refreshed through the token store first when it is due). When Exact
+  accepts it, the grant works: the worker's token was old, or revoked in flight. Nothing changes.
+- When Exact refuses our own token too, a refresh decides (token_store, under the row lock): a new token means the
+  grant works (the worker fetches it from the token API); the token endpoint saying the grant is dead expires the
+  connection (the store's connections.mark_expired: the state, the history event, and whatever else that operation
+  tells). Within Exact's 570 s after the last token no refresh is possible: the answer is "check again at …", and
+  nothing changes.
+- A 403, and any refusal our own check gets besides a 401, goes to `forbidden()`: the one place where Exact's 403
+  reasons are handled.
+"""
+import json
+import re
+from dataclasses import dataclass
+
+from exact.errors import ExactError
+from exact.errors import ExactRequestError
+from exact.errors import ReauthorizationRequired
+from exact.tokens import MIN_SECONDS_BETWEEN_TOKENS
+from exact.tokens import Token
+from models import Connection
+from views.exact_clients import client_for
+from views.exact_clients import token_store
+
+# What the checks can conclude.
+WORKING = "working"  # Exact accepts the connection's token: nothing changed
+REFRESHED = "refreshed"  # Exact refused the token but the grant works: the token was renewed
+EXPIRED = "expired"  # the token endpoint says the grant is dead: the connection is expired
+CHECK_LATER = "check_later"  # our token is refused too and Exact allows no refresh yet: nothing changed
+
+STATUSES = (401, 403)
+FIELDS = ("status", "endpoint", "reason", "message")
+MAX_ENDPOINT, MAX_REASON, MAX_MESSAGE = 300, 300, 500
+# The address a call went to at Exact, after /api/v1/: e.g. current/Me, 123456/crm/Accounts,
+# 123456/crm/Accounts(guid'…'), 123456/crm/Accounts/$count; no host, no query string.
+ENDPOINT = re.compile(r"(?:/?api/v1/)?(?:(?P<division>[0-9]{1,9})/)?"
+                      r"[A-Za-z][A-Za-z0-9_]*(?:/[A-Za-z0-9_$]+(?:\([A-Za-z0-9_'=,:.-]*\))?)+/?")
+
+
+class Unreadable(ValueError):
+    """The body is not a JSON document (400); the text says so in words."""
+
+
+class InvalidReport(ValueError):
+    """The body is JSON, but not a report (422); the text names each field that is wrong and how."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """What Exact answered a worker: the status, its Reason header, its error message, where the call went."""
+
+    status: int
+    endpoint: str
+    division: int | None  # the administration in the endpoint's address, if it names one
+    reason: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the app's own check concluded, and the connection's state after it."""
+
+    outcome: str
+    state: str
+    retry_at: float | None = None  # CHECK_LATER: when a refresh can tell (epoch seconds)
+
+
+def read(content_is_json: bool, body: bytes) -> Report:
+    """The report in a request body; Unreadable or InvalidReport, in words, when it is none."""
+    if not content_is_json:
+        raise Unreadable("Send the report as a JSON object, with the header Content-Type: application/json; "
+                         "nothing was changed.")
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise Unreadable("The body is not valid JSON (UTF-8); send the report as a JSON object. Nothing was "
+                         "changed.") from None
+    if not isinstance(document, dict):
+        raise InvalidReport("The report must be a JSON object with the fields status, endpoint, reason and message; "
+                            "nothing was changed.")
+    wrong = []
+    if set(document) - set(FIELDS):
+        wrong.append("The report takes only the fields status, endpoint, reason and message: leave out the others.")
+    status, endpoint = document.get("status"), document.get("endpoint")
+    reason, message = document.get("reason"), document.get("message")
+    if type(status) is not int or status not in STATUSES:
+        wrong.append("status must be the HTTP status Exact Online answered, as a number: 401 or 403 (other answers "
+                     "need no report).")
+    matched = ENDPOINT.fullmatch(endpoint) if isinstance(endpoint, str) and len(endpoint) <= MAX_ENDPOINT else None
+    if matched is None:
+        wrong.append(f"endpoint must be the address your call went to at Exact Online, after /api/v1/, without host "
+                     f"or query string, e.g. 123456/crm/Accounts or current/Me (at most {MAX_ENDPOINT} characters).")
+    if reason is not None and not (isinstance(reason, str) and len(reason) <= MAX_REASON
+                                   and all(" " <= character <= "~" for character in reason)):
+        wrong.append(f"reason must be Exact Online's Reason header as it came (printable ASCII, at most {MAX_REASON} "
+                     "characters), or null when it sent none.")
+    if message is not None and not (isinstance(message, str) and len(message) <= MAX_MESSAGE
+                                    and message.isprintable()):
+        wrong.append(f"message must be Exact Online's error message as it came (no control characters, at most "
+                     f"{MAX_MESSAGE} characters), or null.")
+    if wrong:
+        raise InvalidReport(" ".join(wrong) + " Nothing was changed.")
+    division = matched["division"]
+    return Report(status, endpoint, int(division) if division else None, reason, message)
+
+
+def check(connection: Connection, report: Report) -> Checked:
+    """Check at Exact what the worker reported about this saved connection, and act only on what the check finds.
+
+    Exact failing during the check (rate limit, unavailable) raises its ExactError: nothing changed.
+    """
+    try:
+        refused = _refused_token(connection)
+    except ExactRequestError as seen:  # Exact refused our own check for a reason other than the token
+        return forbidden(connection, report, seen)
+    checked = _refresh_decides(connection, refused) if refused is not None else Checked(WORKING, _state(connection))
+    if report.status == 403 and checked.outcome in (WORKING, REFRESHED):
+        return forbidden(connection, report, None) or checked
+    return checked
+
+
+def forbidden(connection: Connection, report: Report, seen: ExactError | None) -> Checked | None:
+    """THE place where Exact's 403 reasons are handled (issue 15, item 3: the "needs attention" states with their
+    reason, entered through an operation in connections.py, and the webhook with it).
+
+    `report` is what the worker saw: status, Reason header (e.g. NoDivisionAccess, DivisionBlocked, InactiveUser,
+    BlockedUser, BlockedCustomer, LicenseExpired), Exact's message (e.g. "Forbidden - Application Scope Violated"),
+    the endpoint and its administration. `seen` is what our own current/Me got: None when Exact accepted it (the
+    grant works; the 403 concerns the worker's request), else Exact's refusal of our check too.
+
+    Returns what to answer the worker instead of the grant check's outcome, or None to answer that. Until those
+    states exist nothing changes here: a refusal our check saw too is passed on (502), one it did not see leaves
+    the answer to the grant check (the grant works).
+    """
+    if seen is not None:
+        raise seen
+    return None
+
+
+# What a worker should do after its report was checked, by outcome and the status it reported.
+_FETCH = "Fetch a token again (POST /api/v1/accounts/{account}/access-token) and retry the call."
+_ADVICE = {
+    (WORKING, 401): "Exact Online accepts the connection's own token: the token you used was out of date or revoked "
+                    "in flight. Nothing was changed. " + _FETCH,
+    (REFRESHED, 401): "Exact Online no longer accepted the connection's token, but its grant works: the token was "
+                      "renewed. " + _FETCH,
+    (WORKING, 403): "Exact Online accepts the connection: the refusal concerns the request you made (its endpoint, "
+                    "administration or the user's rights). Nothing was changed.",
+    (REFRESHED, 403): "Exact Online accepts the connection (its token was renewed): the refusal concerns the request "
+                      "you made (its endpoint, administration or the user's rights).",
+    **{(EXPIRED, status): "Exact Online no longer accepts this connection: it is marked expired and the admin must "
+                          "reconnect it in the Exact Online settings. Stop synchronising this account."
+       for status in STATUSES},
+}
+
+
+def advice(checked: Checked, report: Report) -> str:
+    """What the check found and what the worker should do, in a sentence or two (English)."""
+    return _ADVICE.get((checked.outcome, report.status), f"The report was checked at Exact Online: {checked.outcome}.")
+
+
+def _refused_token(connection: Connection) -> Token | None:
+    """current/Me with the connection's token: None when Exact accepts it, else the token it refused."""
+    with client_for(connection) as client:
+        try:
+            client.me()
+        except ReauthorizationRequired:
+            return client.token
+    return None
+
+
+def _refresh_decides(connection: Connection, refused: Token) -> Checked:
+    """Exact refused our own token too: only its token endpoint can say whether the grant is dead."""
+    try:
+        token = token_store().valid_token(connection.id, force=True)
+    except ReauthorizationRequired:
+        # The token endpoint says the grant is dead: the store expired the connection (connections.mark_expired).
+        # Or it was no longer logged in when the store locked it: the same for the worker.
+        return Checked(EXPIRED, _state(connection))
+    if token.access_token == refused.access_token:  # no new token: Exact's 570 s since the last one have not passed
+        return Checked(CHECK_LATER, _state(connection), token.issued_at + MIN_SECONDS_BETWEEN_TOKENS)
+    renewed = Connection.by_id(connection.id)
+    if _refused_token(renewed) is not None:  # even a new token refused: no conclusion before the next one
+        return Checked(CHECK_LATER, _state(connection), token.issued_at + MIN_SECONDS_BETWEEN_TOKENS)
+    return Checked(REFRESHED, _state(connection))
+
+
+def _state(connection: Connection) -> str:
+    stored = Connection.by_id(connection.id)
+    return stored.status if stored else Connection.NOT_CONNECTED
