@@ -85,17 +85,22 @@ def run(store: TokenStore, cutoff: float, concurrency: int,
     """Refresh every connection whose refresh token was issued before `cutoff` (epoch seconds), `concurrency` at a
     time; `context` is entered around each refresh in its thread (the Flask app's context: the store reads the
     configured Exact hosts)."""
-    with db.connection_context():
+    with _connected():
         due = [row_id for (row_id,) in Connection.refresh_tokens_older_than(cutoff).select(Connection.id).tuples()]
     one_writer = threading.Lock() if isinstance(db.obj, SqliteDatabase) else nullcontext()
 
     def refresh(connection_id: int) -> Result:
-        with context(), db.connection_context(), one_writer:
+        with context(), _connected(), one_writer:
             return refresh_one(store, connection_id, cutoff)
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="keep-alive") as pool:
         results = tuple(pool.map(refresh, due))
     return Summary(len(due), results)
+
+
+def _connected():
+    """This thread's own database connection (from the pool) for the block, unless the thread holds one already."""
+    return db.connection_context() if db.is_closed() else nullcontext()
 
 
 def refresh_one(store: TokenStore, connection_id: int, cutoff: float) -> Result:
