@@ -1,5 +1,7 @@
 """OutSmart's Exact Online settings: the application factory and the demo launcher."""
 import argparse
+import base64
+import binascii
 import datetime
 import logging
 import os
@@ -21,6 +23,7 @@ from playhouse.db_url import connect
 from playhouse.db_url import parse
 
 import models
+import outbox
 from exact.hosts import parse_base_urls
 from views.session import PortableSessionInterface
 from views.session import Request
@@ -37,7 +40,7 @@ DEMO_HOST_PORT = 5050
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET", "EXACT_REDIRECT_URI",
                 "EXACT_BASE_URLS", "EXACT_PKCE", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS",
                 "APP_URL", "TRUSTED_HOSTS", "SERVICE_KEYS", "SERVICE_ACCOUNTS", "LOGIN_START_LIMIT",
-                "FAILED_ENTRY_LIMIT")
+                "FAILED_ENTRY_LIMIT", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT")
 
 
 class BadConfiguration(click.ClickException):
@@ -82,6 +85,10 @@ def create_app(test_config=None):
         LOGIN_START_LIMIT="10 per 10 minutes",
         FAILED_ENTRY_LIMIT="5 per minute; 30 per hour",
         RATELIMIT_STORAGE_URI="database://",
+        # Events to OutSmart's servers (outbox.py): none without WEBHOOK_URL; WEBHOOK_SECRET (whsec_…) signs them.
+        WEBHOOK_URL=None,
+        WEBHOOK_SECRET=None,
+        WEBHOOK_TIMEOUT=10,
     )
     app.config.update({key: os.environ[key] for key in ENV_SETTINGS if os.environ.get(key)})
     app.config.update(test_config or {})
@@ -90,11 +97,14 @@ def create_app(test_config=None):
     _configure_secrets(app)
     _configure_embedding(app)
     _configure_services(app)
+    _configure_webhooks(app)
 
     app.request_class = Request
     app.session_interface = PortableSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    # Before the database is bound: a deliverer of an app made earlier in this process stops first.
+    outbox.configure(app.config["WEBHOOK_URL"], app.config["WEBHOOK_SECRET"], app.config["WEBHOOK_TIMEOUT"])
     _owner_only_sqlite_files(app.config["DATABASE_URL"])
     models.db.initialize(_connect_database(app.config["DATABASE_URL"]))
     models.configure_encryption(MultiFernet([Fernet(key) for key in app.config["TOKEN_KEYS"]]))
@@ -111,6 +121,7 @@ def create_app(test_config=None):
     from views import login
     from views import setup
     from views import throttle
+    from views import webhooks
 
     # The request pipeline, in this order; each step may answer in place of the view.
     for step in (errors.refuse_unreadable_request,  # what no view can read: too large, NUL characters, nameless fields
@@ -130,6 +141,7 @@ def create_app(test_config=None):
     formatting.register(app)
     security.register(app)
     throttle.register(app)
+    webhooks.register(app)
     return app
 
 
@@ -314,6 +326,55 @@ def _parse_entries(setting: str, text: str, between: str, within: str, shape: st
                                    "the app again.")
         entries[name] = value
     return entries
+
+
+MAKE_A_WEBHOOK_SECRET = ("python3 -c 'import base64, secrets; "
+                         "print(\"whsec_\" + base64.b64encode(secrets.token_bytes(32)).decode())'")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _configure_webhooks(app):
+    """WEBHOOK_URL: where events go (https; http only on this machine); WEBHOOK_SECRET: whsec_ and the base64 of
+    24 to 64 random bytes, shared with OutSmart; WEBHOOK_TIMEOUT: seconds per attempt. A setting the app must not
+    start with stops it with a sentence naming the setting, never its value."""
+    url = (app.config.get("WEBHOOK_URL") or "").strip()
+    secret = (app.config.get("WEBHOOK_SECRET") or "").strip()
+    if secret and not _webhook_secret_is_sound(secret):
+        raise BadConfiguration("WEBHOOK_SECRET must be whsec_ followed by the base64 of 24 to 64 random bytes "
+                               f"({MAKE_A_WEBHOOK_SECRET} makes one). Give OutSmart the same secret, and start the "
+                               "app again.")
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
+            raise BadConfiguration("WEBHOOK_URL must be an https:// address of OutSmart's server, without a user "
+                                   "name or password in it (the signature proves who sends). Correct it, and start "
+                                   "the app again.")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK:
+            raise BadConfiguration("WEBHOOK_URL must use https:// (plain http:// only to this machine): the events "
+                                   "name the account and its administration. Correct it, and start the app again.")
+        if not secret:
+            raise BadConfiguration("WEBHOOK_URL is set but WEBHOOK_SECRET is not: events are only sent signed. Set "
+                                   f"WEBHOOK_SECRET ({MAKE_A_WEBHOOK_SECRET} makes one, give OutSmart the same), "
+                                   "and start the app again.")
+    try:
+        timeout = float(app.config["WEBHOOK_TIMEOUT"])
+    except (TypeError, ValueError):
+        timeout = 0
+    if not 0 < timeout <= 60:
+        raise BadConfiguration("WEBHOOK_TIMEOUT must be a number of seconds above 0 and at most 60. Correct it, and "
+                               "start the app again.")
+    app.config.update(WEBHOOK_URL=url or None, WEBHOOK_SECRET=secret or None, WEBHOOK_TIMEOUT=timeout)
+
+
+def _webhook_secret_is_sound(secret: str) -> bool:
+    """whsec_ and 24 to 64 bytes in strict base64 (standardwebhooks itself would accept almost anything)."""
+    if not secret.startswith("whsec_"):
+        return False
+    try:
+        key = base64.b64decode(secret[len("whsec_"):], validate=True)
+    except (binascii.Error, ValueError):
+        return False
+    return 24 <= len(key) <= 64
 
 
 def _configure_secrets(app):

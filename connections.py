@@ -2,13 +2,16 @@
 
 Each operation is one transaction that changes the row only if it is still in the state the operation starts from
 (a conditional UPDATE, or the row re-read under its lock where the rule needs the stored values), records its
-history event in that same transaction, and says whether it won. A request that lost to another window, admin or
+history event in that same transaction (and, when webhooks are on, the event for OutSmart's servers: outbox.py),
+and says whether it won. A request that lost to another window, admin or
 worker changes nothing, so no race can leave half a connection behind.
 """
 import dataclasses
 import time
 from dataclasses import dataclass
 
+import outbox
+from exact.errors import AttentionNeeded
 from exact.errors import ExactError
 from exact.errors import ReauthorizationRequired
 from exact.ratelimits import RateLimits
@@ -73,6 +76,7 @@ def connect(attempt: LoginAttempt, login: Login) -> Connected:
         Event.record(connection.account, "reconnected" if reconnected else "connected", attempt.user,
                      country=login.country, exact_user=login.me.get("FullName"), other_user=other_user,
                      administrations=len(login.divisions))
+        outbox.enqueue(connection, "connection.connected")
     return Connected(reconnected=reconnected, other_user=other_user)
 
 
@@ -108,6 +112,7 @@ def save(connection: Connection, administration: Administration, user: str | Non
         if saved == 1:
             Event.record(connection.account, "saved", user, administration=administration.code,
                          administration_name=administration.name)
+            outbox.enqueue(connection, "connection.saved")
     return saved == 1
 
 
@@ -121,6 +126,7 @@ def change_settings(connection: Connection, settings: dict, user: str | None) ->
                    .execute())
         if updated == 1:
             Event.record(connection.account, "settings_changed", user, changed=changed)
+            outbox.enqueue(connection, "connection.settings_changed", changed=changed)
     return updated == 1
 
 
@@ -135,11 +141,14 @@ def disconnect(connection: Connection, user: str | None) -> bool:
             return False
         Event.record(fresh.account, "disconnected", user, administration=fresh.division,
                      administration_name=fresh.division_name)
+        administration = (fresh.division, fresh.division_name) if fresh.division is not None else None
         fresh.status = Connection.DISCONNECTED
         fresh.disconnected_at = utcnow()
+        fresh.attention_reason = fresh.attention_at = None
         fresh.clear_tokens()
         fresh.division = fresh.division_name = fresh.draft_division = None
         fresh.save()
+        outbox.enqueue(fresh, "connection.disconnected", administration=administration)
         Administration.delete().where(Administration.connection == fresh).execute()
         ExactList.delete().where(ExactList.connection == fresh).execute()
     return True
@@ -149,13 +158,59 @@ def mark_expired(connection: Connection, error: ExactError) -> bool:
     """Exact no longer accepts the grant: the admin must log in again. False if it was not logged in any more."""
     with db.atomic():
         expired = (Connection
-                   .update(status=Connection.EXPIRED, last_error=error.key, last_error_at=utcnow())
+                   .update(status=Connection.EXPIRED, last_error=error.key, last_error_at=utcnow(),
+                           attention_reason=None, attention_at=None)
                    .where((Connection.id == connection.id)
-                          & Connection.status.in_([Connection.CONNECTED, Connection.SAVED]))
+                          & Connection.status.in_([Connection.CONNECTED, Connection.SAVED,
+                                                   Connection.NEEDS_ATTENTION]))
                    .execute())
         if expired == 1:
             Event.record(connection.account, "expired", reason=error.key)
+            outbox.enqueue(connection, "connection.expired", reason=error.key)
     return expired == 1
+
+
+def needs_attention(connection: Connection, error: AttentionNeeded, user: str | None = None) -> bool:
+    """Exact refuses the saved connection for a reason someone must put right (an inactive or blocked user, a blocked
+    customer, an expired licence, a scope OutSmart's registration lacks): synchronisation stops until a new login or
+    a passing "Verbinding testen". False if it is not saved any more, or already needs attention for this reason."""
+    with db.atomic():
+        entered = (Connection
+                   .update(status=Connection.NEEDS_ATTENTION, attention_reason=error.key, attention_at=utcnow())
+                   .where((Connection.id == connection.id) & Connection.division.is_null(False)
+                          & ((Connection.status == Connection.SAVED)
+                             | ((Connection.status == Connection.NEEDS_ATTENTION)
+                                & (Connection.attention_reason != error.key))))
+                   .execute())
+        if entered == 1:
+            Event.record(connection.account, "needs_attention", user, reason=error.key)
+            outbox.enqueue(connection, "connection.needs_attention", reason=error.key)
+    return entered == 1
+
+
+def attention_resolved(connection: Connection, user: str | None) -> bool:
+    """Exact accepts the connection again (a passing "Verbinding testen"): synchronisation resumes. False if it did
+    not need attention (any more)."""
+    with db.atomic():
+        resolved = (Connection.update(status=Connection.SAVED, attention_reason=None, attention_at=None)
+                    .where((Connection.id == connection.id) & (Connection.status == Connection.NEEDS_ATTENTION))
+                    .execute())
+        if resolved == 1:
+            Event.record(connection.account, "attention_resolved", user, reason=connection.attention_reason)
+    return resolved == 1
+
+
+def record_test(connection: Connection, refusal: ExactError | None, accepted: bool, user: str | None) -> bool:
+    """What "Verbinding testen" found, kept on the saved connection: a refusal that needs attention enters that state,
+    a dead grant expires it (as everywhere); Exact answering every call of the test ends a refusal (a missing right is
+    an answer too). Exact failing changes nothing. Whether the state changed."""
+    if isinstance(refusal, AttentionNeeded):
+        return needs_attention(connection, refusal, user)
+    if isinstance(refusal, ReauthorizationRequired):
+        return mark_expired(connection, refusal)
+    if accepted:
+        return attention_resolved(connection, user)
+    return False
 
 
 def record_refresh(locked: Connection, token: Token) -> None:
@@ -208,6 +263,7 @@ def _keep_login(connection: Connection, login: Login) -> None:
     connection.consented_divisions = len(login.divisions)
     connection.connected_at = utcnow()
     connection.disconnected_at = None
+    connection.attention_reason = connection.attention_at = None  # a new login ends a refusal that needed attention
     if connection.is_locked:
         connection.status = Connection.SAVED
     else:

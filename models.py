@@ -87,6 +87,7 @@ class Connection(BaseModel):
     SAVED = "saved"  # administration locked, settings saved, synchronising
     EXPIRED = "expired"  # Exact no longer accepts our tokens: log in again
     DISCONNECTED = "disconnected"
+    NEEDS_ATTENTION = "needs_attention"  # saved, but Exact refuses it for a reason (attention_reason) someone must fix
 
     account = CharField(unique=True)
     status = CharField(default=NOT_CONNECTED)
@@ -113,6 +114,8 @@ class Connection(BaseModel):
     last_error = CharField(null=True)  # an exact.errors class name: said in plain words in the user's language
     last_error_at = DateTimeField(null=True)
     rate_limits = JSONField(null=True)  # the last X-RateLimit-* headers Exact sent, and when
+    attention_reason = CharField(null=True)  # while NEEDS_ATTENTION: the exact.errors key of Exact's refusal
+    attention_at = DateTimeField(null=True)  # since when
 
     @classmethod
     def of_account(cls, account: str) -> "Connection | None":
@@ -142,11 +145,11 @@ class Connection(BaseModel):
 
     @property
     def is_logged_in(self) -> bool:
-        return self.status in (self.CONNECTED, self.SAVED) and self.refresh_token is not None
+        return self.status in (self.CONNECTED, self.SAVED, self.NEEDS_ATTENTION) and self.refresh_token is not None
 
     @property
     def is_locked(self) -> bool:
-        return self.division is not None and self.status in (self.SAVED, self.EXPIRED)
+        return self.division is not None and self.status in (self.SAVED, self.EXPIRED, self.NEEDS_ATTENTION)
 
     @property
     def working_division(self) -> int | None:
@@ -203,7 +206,7 @@ class Connection(BaseModel):
 
     @classmethod
     def _issued_before(cls, cutoff: float):
-        return (cls.status.in_([cls.CONNECTED, cls.SAVED]) & cls.refresh_token.is_null(False)
+        return (cls.status.in_([cls.CONNECTED, cls.SAVED, cls.NEEDS_ATTENTION]) & cls.refresh_token.is_null(False)
                 & (cls.token_issued_at < cutoff))
 
 
@@ -378,7 +381,31 @@ class RateLimitCount(BaseModel):
     expires_at = DoubleField(index=True)  # epoch seconds: the window ends; the row is then reset or deleted
 
 
-MODELS = [Connection, Administration, ExactList, LoginAttempt, Event, RateLimitCount]
+class OutboxEvent(BaseModel):
+    """An event for OutSmart's servers (a webhook), written in the transaction of the change it tells of, and kept
+    until it is delivered or given up (outbox.py). Times are epoch seconds, as the deliverers' clock gives them."""
+
+    PENDING = "pending"  # to be sent at next_attempt_at; while a deliverer holds it, that is when its claim ends
+    DELIVERED = "delivered"  # OutSmart answered 2xx
+    GIVEN_UP = "given_up"  # still failing 24 hours after the change
+
+    webhook_id = CharField(unique=True)  # the webhook-id header: the same on every attempt
+    account = CharField()
+    type = CharField()
+    body = TextField()  # the JSON exactly as signed and sent
+    created_at = DoubleField()
+    state = CharField(default=PENDING)
+    attempts = IntegerField(default=0)
+    next_attempt_at = DoubleField()
+    claimed_by = CharField(null=True)  # the claim of the deliverer sending it now
+    last_error = CharField(null=True)  # "HTTP 503", "ConnectionError": never the address, never a body
+    finished_at = DoubleField(null=True)
+
+    class Meta:
+        indexes = ((("state", "next_attempt_at"), False),)
+
+
+MODELS = [Connection, Administration, ExactList, LoginAttempt, Event, RateLimitCount, OutboxEvent]
 
 
 def digest(secret: str) -> str:

@@ -7,8 +7,9 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit
 import requests
 
 from . import odata
-from .errors import (DivisionBlocked, ExactRequestError, ExactUnavailable, NoDivisionAccess, RateLimited,
-                     ReauthorizationRequired, TooEarlyToRefresh, http_detail)
+from .errors import (ATTENTION_REASONS, SCOPE_VIOLATED, ApplicationScopeViolated, DivisionBlocked,
+                     ExactRequestError, ExactUnavailable, NoDivisionAccess, RateLimited, ReauthorizationRequired,
+                     TooEarlyToRefresh, http_detail)
 from .ratelimits import RateLimits, rate_limited
 from .tokens import Token
 
@@ -154,6 +155,11 @@ class ExactClient:
             raise NoDivisionAccess(division, _detail(response))
         if status == 403 and reason == "DivisionBlocked" and division is not None:
             raise DivisionBlocked(division, _detail(response))
+        if status == 403 and reason in ATTENTION_REASONS:
+            raise ATTENTION_REASONS[reason](_detail(response))
+        # Exact's text, in its JSON or (for $count, asked without Accept) its XML error envelope.
+        if status == 403 and SCOPE_VIOLATED in response.text.lower():
+            raise ApplicationScopeViolated(_endpoint(response), _detail(response))
         if status >= 500:
             raise ExactUnavailable(_detail(response))
         raise ExactRequestError(_detail(response), exact_message=_exact_message(response))
@@ -164,6 +170,13 @@ def _exact_message(response: requests.Response) -> str:
         return odata.error_message(response.json())
     except ValueError:
         return ""
+
+
+def _endpoint(response: requests.Response) -> str:
+    """The endpoint a call asked for, e.g. financial/Journals: the path after /api/v1/ and its division, no $count."""
+    path = urlsplit(response.url).path.partition("/api/v1/")[2].removesuffix("/$count")
+    head, _, tail = path.partition("/")
+    return tail if head.isdigit() else path
 
 
 def _detail(response: requests.Response) -> str:

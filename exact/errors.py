@@ -168,6 +168,116 @@ class ExactRequestError(ExactError):
         self.exact_message = exact_message  # Exact's error.message.value: for logs, not for users
 
 
+class CurrentDivisionNotGranted(ExactError):
+    """At the login, Exact refused to list the consented administrations: its list is asked in the user's current
+    administration, which the consent left out (403 NoDivisionAccess there)."""
+
+    messages = {
+        "nl": "U hebt bij Exact Online uw huidige administratie ({division}) niet aangevinkt. OutSmart leest via die "
+              "administratie welke administraties u hebt aangevinkt, dus zonder die lukt het inloggen niet. Log "
+              "opnieuw in en vink bij Exact Online ook uw huidige administratie aan; daarna kiest u zelf welke "
+              "administratie OutSmart gebruikt.",
+        "en": "At Exact Online you did not tick your current administration ({division}). OutSmart reads through it "
+              "which administrations you allowed, so the login cannot finish without it. Sign in again and tick your "
+              "current administration at Exact Online as well; afterwards you choose which administration OutSmart "
+              "uses.",
+    }
+
+    def __init__(self, division: int, detail: str = ""):
+        super().__init__(detail)
+        self.division = division
+
+
+class AttentionNeeded(ExactError):
+    """Exact refuses the connection (a 403 with a reason) until someone puts it right: the admin, Exact or OutSmart's
+    support. Trying again changes nothing, so a saved connection stops synchronising and says why."""
+
+    # The admin can put it right by connecting again (as another Exact user); else at Exact, or only support can.
+    reconnect_helps = False
+
+
+class InactiveUser(AttentionNeeded):
+    """403 Reason: InactiveUser: the connected Exact user is no longer active."""
+
+    reconnect_helps = True
+    messages = {
+        "nl": "De Exact Online-gebruiker waarmee OutSmart verbonden is, is in Exact Online niet meer actief. Verbind "
+              "opnieuw met een actieve Exact Online-gebruiker; tot dan synchroniseert OutSmart niet.",
+        "en": "The Exact Online user OutSmart is connected with is no longer active in Exact Online. Reconnect with "
+              "an active Exact Online user; until then OutSmart does not synchronise.",
+    }
+
+
+class BlockedUser(AttentionNeeded):
+    """403 Reason: BlockedUser: the connected Exact user is blocked."""
+
+    reconnect_helps = True
+    messages = {
+        "nl": "De Exact Online-gebruiker waarmee OutSmart verbonden is, is in Exact Online geblokkeerd. Verbind "
+              "opnieuw met een actieve Exact Online-gebruiker; tot dan synchroniseert OutSmart niet.",
+        "en": "The Exact Online user OutSmart is connected with is blocked in Exact Online. Reconnect with an active "
+              "Exact Online user; until then OutSmart does not synchronise.",
+    }
+
+
+class BlockedCustomer(AttentionNeeded):
+    """403 Reason: BlockedCustomer: Exact has blocked the customer that holds the licence of the administration."""
+
+    messages = {
+        "nl": "Exact Online heeft uw bedrijf als klant geblokkeerd, daarom weigert Exact Online elk verzoek. Neem "
+              "contact op met Exact Online om de blokkade op te heffen en klik daarna op 'Verbinding testen'; tot "
+              "dan synchroniseert OutSmart niet.",
+        "en": "Exact Online has blocked your company as a customer, so Exact Online refuses every request. Contact "
+              "Exact Online to lift the block, then click 'Test connection'; until then OutSmart does not "
+              "synchronise.",
+    }
+
+
+class LicenseExpired(AttentionNeeded):
+    """403 Reason: LicenseExpired: the Exact Online licence (subscription) of the administration has expired."""
+
+    messages = {
+        "nl": "Het abonnement (de licentie) van uw Exact Online is verlopen, daarom weigert Exact Online elk verzoek. "
+              "Verleng het abonnement bij Exact Online en klik daarna op 'Verbinding testen'; tot dan synchroniseert "
+              "OutSmart niet.",
+        "en": "Your Exact Online subscription (licence) has expired, so Exact Online refuses every request. Renew "
+              "the subscription at Exact Online, then click 'Test connection'; until then OutSmart does not "
+              "synchronise.",
+    }
+
+
+class ApplicationScopeViolated(AttentionNeeded):
+    """403 "Forbidden - Application Scope Violated": OutSmart's app registration at Exact lacks a scope the endpoint
+    needs (app scopes, mandatory since 2024). Not the admin's doing; only OutSmart can add it."""
+
+    messages = {
+        "nl": "Exact Online weigert een verzoek omdat de registratie van OutSmart bij Exact Online een toestemming "
+              "(scope) mist. Dit is niet iets wat u zelf kunt oplossen: neem contact op met de support van OutSmart. "
+              "Tot dan synchroniseert OutSmart niet.",
+        "en": "Exact Online refuses a request because OutSmart's registration at Exact Online lacks a permission "
+              "(scope). This is not something you can fix: contact OutSmart support. Until then OutSmart does not "
+              "synchronise.",
+    }
+
+    def __init__(self, endpoint: str = "", detail: str = ""):
+        super().__init__(detail)
+        self.endpoint = endpoint  # the refused endpoint (e.g. financial/Journals): "Verbinding testen" asks it again
+
+    @property
+    def key(self) -> str:
+        return f"{type(self).__name__}:{self.endpoint}" if self.endpoint else type(self).__name__
+
+
+# Exact's 403 Reason header values that need attention, and the text of the error body for a missing app scope.
+ATTENTION_REASONS: dict[str, type[AttentionNeeded]] = {
+    "InactiveUser": InactiveUser,
+    "BlockedUser": BlockedUser,
+    "BlockedCustomer": BlockedCustomer,
+    "LicenseExpired": LicenseExpired,
+}
+SCOPE_VIOLATED = "application scope violated"
+
+
 def http_detail(method: str, path: str, status: int, reason: str | None = None,
                 error: str | None = None, description: str | None = None) -> str:
     """A log line describing a failed call; URL query strings are left out on purpose."""

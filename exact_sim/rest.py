@@ -14,6 +14,7 @@ from .grants import Chain
 from .masterdata import ENTITIES
 from .model import User
 from .odata import ODataError
+from .settings import SCOPES
 from .settings import TYPED_FIELDS
 from .state import current_sim
 from .state import locked
@@ -27,6 +28,7 @@ from .system import me_row
 bp = Blueprint("rest", __name__, url_prefix="/<cc>/api/v1")
 
 FORBIDDEN = "Forbidden"
+SCOPE_VIOLATED = "Forbidden - Application Scope Violated. Cannot read"
 QUOTED = re.compile(r"'(.*)'")
 
 
@@ -61,6 +63,7 @@ def me(cc):
     sim = current_sim()
     chain = _authenticate(cc)
     user = sim.instances[cc].users[chain.username.lower()]
+    _check_user(user)
     row = _typed(me_row(user, sim.instances[cc], sim.now()))
     uri = f"{_base_url(cc)}/api/v1/current/Me(guid'{user.user_id}')"
     select = odata.parse_select(request.args.get("$select"), ME_FIELDS)
@@ -79,8 +82,13 @@ def division_resource(cc, division, resource):
     _count_call(cc, chain, code)
     user = sim.instances[cc].users[chain.username.lower()]
     collection, counting = resource.removesuffix("/$count"), resource.endswith("/$count")
-    # Exact does not validate the division in the URL of system/Divisions (picqer #470), beyond access.
-    _check_access(cc, user, chain, code, consent_needed=collection != "system/Divisions")
+    # Exact does not validate the division in the URL of system/Divisions (picqer #470), beyond access; unless
+    # divisions_need_consent says it does.
+    _check_access(cc, user, chain, code,
+                  consent_needed=collection != "system/Divisions" or sim.settings["divisions_need_consent"])
+    _check_user(user)
+    _check_customer(cc, code)
+    _check_scope(collection)
     if resource == "users/UserHasRights":
         return _user_has_rights(user, code)
     if collection == "system/Divisions":
@@ -131,6 +139,30 @@ def _check_access(cc: str, user: User, chain: Chain, code: int, consent_needed: 
         raise ODataError(403, FORBIDDEN, {"Reason": "NoDivisionAccess"})
     if current_sim().instances[cc].divisions[code].blocking_status:
         raise ODataError(403, FORBIDDEN, {"Reason": "DivisionBlocked"})
+
+
+def _check_user(user: User) -> None:
+    """Refuse every call of a blocked or inactive user (blocked_users, inactive_users)."""
+    settings = current_sim().settings
+    for setting, reason in (("blocked_users", "BlockedUser"), ("inactive_users", "InactiveUser")):
+        if user.username.lower() in {name.lower() for name in settings[setting]}:
+            raise ODataError(403, FORBIDDEN, {"Reason": reason})
+
+
+def _check_customer(cc: str, code: int) -> None:
+    """Refuse a division whose customer is blocked or whose licence expired (named by any of its divisions)."""
+    sim = current_sim()
+    divisions = sim.instances[cc].divisions
+    for setting, reason in (("blocked_customers", "BlockedCustomer"), ("expired_licenses", "LicenseExpired")):
+        if divisions[code].customer in {divisions[named].customer for named in sim.settings[setting]
+                                        if named in divisions}:
+            raise ODataError(403, FORBIDDEN, {"Reason": reason})
+
+
+def _check_scope(collection: str) -> None:
+    """Refuse an endpoint whose app scope OutSmart's registration lacks (missing_scopes)."""
+    if SCOPES.get(collection) in current_sim().settings["missing_scopes"]:
+        raise ODataError(403, SCOPE_VIOLATED)
 
 
 def _user_has_rights(user: User, code: int) -> Response:

@@ -23,9 +23,20 @@ Sources are in /work/shared/reference/exact-online-api.md; "§" numbers point th
 | count_429 | False | UNCONFIRMED. True: a 429 answer still consumes quota. | §8.4 |
 | fault_timeout_seconds | 5 | How long a "timeout" fault sleeps before answering normally. | simulator only |
 | require_pkce | True | UNCONFIRMED (Exact documents no PKCE, §9). An authorize request may carry `code_challenge` with `code_challenge_method=S256` (RFC 7636); its code is then exchanged only with the matching `code_verifier`. True: a code asked without a challenge is refused too. Refusals: 400 `invalid_grant` "PKCE verification failed.". | RFC 7636, RFC 9700 §2.1.1 |
+| divisions_need_consent | False | UNCONFIRMED. False: `{division}/system/Divisions` answers in any division the user can reach, consented or not (Exact support via picqer #470: the division in its URL is not validated), so a consent without the user's current division still lists the others. True: like every other endpoint it answers 403 `Reason: NoDivisionAccess` in a division the consent left out, as an independently written Exact does; a login that asks it in the current division then fails. | §2.3, §5 item 7 |
+| inactive_users | [] | Login names whose every REST call (current/Me too) answers 403 `Reason: InactiveUser`. UNCONFIRMED: they can still log in and consent, so the app meets the 403 at its first call. | §2.6, §8.4 |
+| blocked_users | [] | The same with 403 `Reason: BlockedUser`. | §2.6, §8.4 |
+| blocked_customers | [] | Division codes: the customer (licence holder) that owns each is blocked, so every call in any of its divisions answers 403 `Reason: BlockedCustomer` (current/Me, which names no division, does not). | §2.6, §8.4 |
+| expired_licenses | [] | Division codes: the licence of the customer that owns each has expired; every call in its divisions answers 403 `Reason: LicenseExpired`. | §2.6, §8.4 |
+| missing_scopes | [] | App scopes (SCOPES below) OutSmart's registration lacks: a call to an endpoint that needs one answers 403 "Forbidden - Application Scope Violated. Cannot read" (no Reason header; UNCONFIRMED). | §1.8, §2.6, §5 item 8 |
 | typed_texts | "{text}" | How the REST API serves every text a person types at Exact (TYPED_FIELDS: administration names, cities and VAT numbers, the user's names and addresses, every list's descriptions and relation names): `{text}` stands for the seeded text; without it every such text is the setting itself. E.g. `<b>{text}</b>`: people at Exact may type markup, and the app must show it as text. Codes and keys stay as seeded; logging in still takes the seeded user name. | simulator only |
 
 Further UNCONFIRMED choices that are behaviour, not settings:
+
+* A division call's 403s come in the order NoDivisionAccess, DivisionBlocked, BlockedUser, InactiveUser,
+  BlockedCustomer, LicenseExpired, then a missing app scope; their body is the error envelope "Forbidden".
+* App scopes (SCOPES): Exact names one per endpoint in its reference ("Organization administration" for the system
+  endpoints); the others here are made up in its style. current/Me and users/UserHasRights need none.
 
 * Client authentication failure on the token endpoint: 400 `{"error":"invalid_client","error_description":"Client authentication failed."}`.
 * Unknown, used, expired or foreign authorization code: 400 `invalid_grant` "Signed data extraction has failed";
@@ -71,7 +82,31 @@ DEFAULTS = {
     "fault_timeout_seconds": 5,
     "require_pkce": True,
     "typed_texts": "{text}",
+    "divisions_need_consent": False,
+    "inactive_users": [],
+    "blocked_users": [],
+    "blocked_customers": [],
+    "expired_licenses": [],
+    "missing_scopes": [],
 }
+
+# The app scope each endpoint needs (None: no scope), checked against missing_scopes.
+SCOPES = {
+    "current/Me": None,
+    "users/UserHasRights": None,
+    "system/Divisions": "Organization administration",
+    "financial/Journals": "Financial accounting",
+    "financial/GLAccounts": "Financial accounting",
+    "vat/VATCodes": "Financial accounting",
+    "cashflow/PaymentConditions": "Financial accounting",
+    "crm/Accounts": "CRM accounts",
+    "crm/AccountClassifications": "CRM accounts",
+    "logistics/Items": "Logistics items",
+    "logistics/ItemGroups": "Logistics items",
+}
+# What each list setting holds: login names, division codes, or scope names.
+LIST_SETTINGS = {"inactive_users": str, "blocked_users": str, "blocked_customers": int, "expired_licenses": int,
+                 "missing_scopes": str}
 
 # The REST fields that hold what people type at Exact (typed_texts); the same names in current/Me, system/Divisions
 # and the master data collections.
@@ -95,6 +130,12 @@ def validate(overrides: dict, allow_mode: bool = False) -> dict:
         raise ValueError(f"mode must be one of {', '.join(MODES)}")
     if overrides.get("too_early_status", 400) not in (400, 401):
         raise ValueError("too_early_status must be 400 or 401")
+    for key, kind in LIST_SETTINGS.items():
+        if not all(isinstance(item, kind) and not isinstance(item, bool) for item in overrides.get(key, [])):
+            raise ValueError(f"Setting {key} must be a list of {'division codes' if kind is int else 'names'}")
+    unknown = set(overrides.get("missing_scopes", [])) - {scope for scope in SCOPES.values() if scope}
+    if unknown:
+        raise ValueError(f"Unknown scope in missing_scopes: {', '.join(sorted(unknown))}")
     return overrides
 
 

@@ -6,6 +6,7 @@ from a11y import violations
 from conftest import serve  # noqa: F401  (the fixtures come from conftest)
 from simhelpers import ACCOUNTANT
 from simhelpers import JAN
+from simhelpers import KARIN
 from simhelpers import PIET
 from wizard_actions import EXACT_SELECTS
 from wizard_actions import WizardActions
@@ -156,6 +157,23 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
         expect(page).to_have_url(f"{live_app}/exact?notice=settings_saved")
         audit(page, "settings saved notice")
 
+        # Verbinding testen: what it asks, a passed test's report, one Exact refuses; the state that needs attention.
+        page.goto(f"{live_app}/exact/testen")
+        audit(page, "connection test")
+        submit(page)
+        expect(page.locator("#exact .report")).to_be_visible()
+        audit(page, "connection test passed")
+        sim.settings(expired_licenses=[111])
+        submit(page)
+        expect(page.locator("#exact .report__item--failed")).to_be_visible()
+        audit(page, "connection test refused (422)")
+        page.goto(f"{live_app}/exact")
+        audit(page, "overview, needs attention")
+        page.goto(f"{live_app}/integraties")
+        audit(page, "integrations, needs attention")
+        sim.settings(expired_licenses=[])
+        assert client.post("/exact/testen").status_code == 303  # working again
+
         page.goto(f"{live_app}/exact/verbreken")
         audit(page, "disconnect confirmation")
 
@@ -181,6 +199,12 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
 
         page.goto(f"{live_app}/no-such-page")
         audit(page, "not found")
+
+        # Karin's consent left out her current administration: the step says so.
+        assert wizard.connect(KARIN).status_code == 303
+        page.goto(f"{live_app}/exact/administratie")
+        expect(page.locator("#current-left-out")).to_be_visible()
+        audit(page, "administration list, current one left out of the consent")
 
         # The accountant with 250 administrations: paging.
         assert wizard.connect(ACCOUNTANT).status_code == 303

@@ -213,3 +213,38 @@ def test_a_refused_start_closes_the_blank_popup_and_says_when_to_try_again(app, 
     expect(alert).to_contain_text("te vaak geprobeerd in te loggen")
     expect(alert).to_contain_text(re.compile(r"Probeer het over \d+ (minuut|minuten) opnieuw\."))
     expect(frame.get_by_role("button", name="Naar inlogpagina")).to_be_visible()
+
+
+def test_the_host_is_told_when_the_connection_needs_attention_and_when_it_works_again(app, context, host, sim):
+    """Verbinding testen inside OutSmart: Exact refuses (licence expired), the iframe reports it with ✗ and the host
+    hears exact:status needs_attention with the reason; renewed at Exact, the next test ticks and the host hears saved."""
+    from playwright.sync_api import expect
+
+    from wizard_actions import WizardActions
+
+    app.config.update(DEFAULT_ACCOUNT="demo", WTF_CSRF_ENABLED=False)  # the setup through HTTP, as the demo account
+    assert WizardActions(app.test_client(), sim).complete(JAN, 101).status_code == 303
+    app.config.update(DEFAULT_ACCOUNT=None, WTF_CSRF_ENABLED=True)
+    page = context.new_page()
+    page.goto(host)
+    frame = page.frame_locator("#exact-frame")
+    frame.get_by_role("link", name="Instellingen openen").click()
+    expect(page.locator("#host-status")).to_have_text("Verbonden")
+
+    sim.settings(expired_licenses=[101])
+    frame.get_by_role("button", name="Verbinding testen").click()
+    failed = frame.locator(".report__item--failed")
+    expect(failed).to_contain_text("Mislukt: Administratie Bakker Installatietechniek B.V. (101)")
+    expect(failed).to_contain_text("Het abonnement (de licentie) van uw Exact Online is verlopen")
+    expect(failed.locator(".report__mark")).to_have_attribute("aria-hidden", "true")  # the words are read, not ✗
+    expect(page.locator("#host-status")).to_have_text("Actie nodig")
+
+    sim.settings(expired_licenses=[])
+    frame.get_by_role("button", name="Opnieuw testen").click()
+    expect(frame.locator(".report__item--ok")).to_have_count(5)
+    expect(frame.get_by_role("status").filter(has_text="De verbinding werkt")).to_be_visible()
+    expect(page.locator("#host-status")).to_have_text("Verbonden")
+    statuses = [message for message in messages(page) if message["type"] == "exact:status"]
+    assert statuses[-2:] == [{"type": "exact:status", "state": "needs_attention", "division": 101,
+                              "reason": "LicenseExpired"},
+                             {"type": "exact:status", "state": "saved", "division": 101}]  # no reason once it works

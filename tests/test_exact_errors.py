@@ -4,8 +4,10 @@ from datetime import datetime, timezone
 import pytest
 
 from exact import errors, odata
-from exact.errors import (AccessDenied, ConfigurationError, DivisionBlocked, ExactError, ExactRequestError,
-                          ExactUnavailable, NoDivisionAccess, RateLimited, ReauthorizationRequired, TooEarlyToRefresh)
+from exact.errors import (AccessDenied, ApplicationScopeViolated, AttentionNeeded, BlockedCustomer, BlockedUser,
+                          ConfigurationError, CurrentDivisionNotGranted, DivisionBlocked, ExactError,
+                          ExactRequestError, ExactUnavailable, InactiveUser, LicenseExpired, NoDivisionAccess,
+                          RateLimited, ReauthorizationRequired, TooEarlyToRefresh)
 
 DETAIL = "POST /api/oauth2/token -> HTTP 400; error: invalid_grant"
 EXAMPLES = [
@@ -20,6 +22,13 @@ EXAMPLES = [
     AccessDenied(DETAIL),
     ConfigurationError(DETAIL),
     ExactRequestError(DETAIL, exact_message="Bad Request - Error in query syntax."),
+    CurrentDivisionNotGranted(121, DETAIL),
+    AttentionNeeded(DETAIL),
+    InactiveUser(DETAIL),
+    BlockedUser(DETAIL),
+    BlockedCustomer(DETAIL),
+    LicenseExpired(DETAIL),
+    ApplicationScopeViolated("financial/Journals", DETAIL),
 ]
 
 
@@ -55,6 +64,41 @@ def test_messages_name_the_division():
 def test_reauthorization_message_tells_the_user_to_reconnect():
     assert "Verbind opnieuw" in ReauthorizationRequired().message("nl")
     assert "Reconnect" in ReauthorizationRequired().message("en")
+
+
+@pytest.mark.parametrize("error", [InactiveUser(), BlockedUser()], ids=lambda e: type(e).__name__)
+def test_an_inactive_or_blocked_user_is_told_to_connect_again_with_an_active_user(error):
+    assert "Verbind opnieuw met een actieve Exact Online-gebruiker" in error.message("nl")
+    assert "Reconnect with an active Exact Online user" in error.message("en")
+    assert error.reconnect_helps
+
+
+@pytest.mark.parametrize("error, nl, en", [
+    (BlockedCustomer(), "als klant geblokkeerd", "blocked your company as a customer"),
+    (LicenseExpired(), "abonnement (de licentie) van uw Exact Online is verlopen", "subscription (licence) has expired"),
+], ids=lambda value: type(value).__name__ if isinstance(value, ExactError) else "")
+def test_a_blocked_customer_or_an_expired_licence_is_put_right_at_exact_then_tested(error, nl, en):
+    assert nl in error.message("nl") and "'Verbinding testen'" in error.message("nl")
+    assert en in error.message("en") and "'Test connection'" in error.message("en")
+    assert not error.reconnect_helps  # another login would not help
+
+
+def test_a_missing_app_scope_is_for_outsmart_support_not_the_admin():
+    error = ApplicationScopeViolated("financial/Journals")
+    assert "neem contact op met de support van OutSmart" in error.message("nl")
+    assert "Dit is niet iets wat u zelf kunt oplossen" in error.message("nl")
+    assert "This is not something you can fix: contact OutSmart support" in error.message("en")
+    assert error.key == "ApplicationScopeViolated:financial/Journals" and not error.reconnect_helps
+    assert "financial/Journals" not in error.message("nl") + error.message("en")
+
+
+def test_a_consent_without_the_current_administration_says_to_tick_it():
+    error = CurrentDivisionNotGranted(121)
+    assert "uw huidige administratie (121) niet aangevinkt" in error.message("nl")
+    assert "vink bij Exact Online ook uw huidige administratie aan" in error.message("nl")
+    assert "you did not tick your current administration (121)" in error.message("en")
+    assert "Kies een andere administratie" not in error.message("nl")  # there is nothing to choose yet
+    assert error.key == "CurrentDivisionNotGranted:121"
 
 
 def test_configuration_error_tells_the_user_to_contact_support():

@@ -172,6 +172,15 @@ def _refresh(stage, form, request_form, response, context):
     return True
 
 
+def _test_connection(stage, form, request_form, response, context):
+    """Verbinding testen takes no input. Saved: it asks Exact (which accepts the connection) and changes nothing;
+    before saving there is nothing to test: back to the overview."""
+    expected = "/exact/testen?notice=tested" if stage.saved else "/exact"
+    assert response.status_code == 303 and response.headers["Location"] == expected, context
+    stage.assert_unchanged(context)
+    return True
+
+
 POSTS = {
     "/exact/land": (("country", "popup"), ("nl", "be", "uk", "1"), _country),
     "/exact/administratie": (("division",), ("101", "102", "103", "104", "111", "121"), _administration),
@@ -183,6 +192,7 @@ POSTS = {
     "/exact/instellingen/vernieuwen": ((), (), _refresh),
     "/exact/controle": (("confirm", "country", "administration"), ("y", "nl", "be", "101"), _check),
     "/exact/verbreken": ((), (), _disconnect),
+    "/exact/testen": ((), (), _test_connection),
 }
 
 

@@ -184,6 +184,16 @@ def test_every_page_and_refusal_shows_exacts_texts_as_text(client, wizard, sim):
     shows_as_text(client.get("/exact/verbreken", headers=HTMX), 200, exact.name(101))
     every_page(client)
 
+    # Verbinding testen: a passed test's report, one Exact refuses (422), and the overview that then needs attention.
+    assert client.post("/exact/testen").status_code == 303
+    shows_as_text(client.get("/exact/testen?notice=tested", headers=HTMX), 200, f"Administratie {exact.name(101)} (101)")
+    sim.settings(expired_licenses=[101])
+    shows_as_text(client.post("/exact/testen"), 422, f"Administratie {exact.name(101)} (101)")
+    shows_as_text(client.get("/exact"), 200, exact.name(101), exact.full_name)
+    every_page(client)
+    sim.settings(expired_licenses=[])
+    assert client.post("/exact/testen").status_code == 303
+
     # Logging in again: refused without the locked administration in the consent (409), accepted with it.
     refused = client.get(path_of(sim.login(wizard.start_login(), JAN, divisions=[102])))
     shows_as_text(refused, 409)

@@ -16,9 +16,12 @@ import pytest
 from cryptography.fernet import Fernet
 
 import models
+import outbox
 from models import Connection
 from models import LoginAttempt
 from simhelpers import JAN
+from webhook_receiver import Receiver
+from webhook_receiver import new_secret
 from views.embed import make_entry_token
 from wizard_actions import HTMX
 from wizard_actions import WizardActions
@@ -40,12 +43,19 @@ def _push_request_context():
 
 @pytest.fixture
 def app(app, sim):
-    """The test app with long random secrets that no other text can contain by accident."""
+    """The test app with long random secrets that no other text can contain by accident; it tells OutSmart's server
+    (a receiver in a thread) of every change, signed with WEBHOOK_SECRET."""
     client_secret = "cs-" + secrets.token_urlsafe(32)
     sim.settings(client_secret=client_secret)
+    receiver = Receiver(new_secret()).start()
     app.config.update(SECRET_KEY=secrets.token_hex(32), EMBED_SECRET=secrets.token_hex(32),
-                      EXACT_CLIENT_SECRET=client_secret, SERVICE_KEYS={"sync-worker": secrets.token_urlsafe(32)})
-    return app
+                      EXACT_CLIENT_SECRET=client_secret, SERVICE_KEYS={"sync-worker": secrets.token_urlsafe(32)},
+                      WEBHOOK_URL=receiver.url, WEBHOOK_SECRET=receiver.secret)
+    outbox.configure(receiver.url, receiver.secret)
+    app.extensions["webhook_receiver"] = receiver
+    yield app
+    outbox.configure(None, None)
+    receiver.stop()
 
 
 def entry_url(app, account=ACCOUNT):
@@ -298,11 +308,21 @@ def test_no_secret_leaks_in_logs_pages_or_the_database_over_a_connections_life(a
     assert wizard.save().status_code == 303
     assert client.post(token_api, headers=service).status_code == 200
 
+    # OutSmart's server was told of each change (connected, saved, expired, …) by the app's deliverer thread.
+    deadline = time.monotonic() + 30
+    while models.OutboxEvent.select().where(models.OutboxEvent.state != models.OutboxEvent.DELIVERED).exists():
+        assert time.monotonic() < deadline, "events still waiting for OutSmart"
+        time.sleep(0.01)
+    told = app.extensions["webhook_receiver"].acknowledged()
+    assert [one.payload["type"].removeprefix("connection.") for one in told] == [  # each verified with the secret
+        "connected", "saved", "expired", "connected", "disconnected", "connected", "saved"]
+
     issued = issued_by_exact(sim)
     config = app.config
     ours = {"EXACT_CLIENT_SECRET": {config["EXACT_CLIENT_SECRET"]}, "TOKEN_KEYS": set(config["TOKEN_KEYS"]),
             "SECRET_KEY": {config["SECRET_KEY"]}, "EMBED_SECRET": {config["EMBED_SECRET"]},
-            "SERVICE_KEYS": set(config["SERVICE_KEYS"].values())}
+            "SERVICE_KEYS": set(config["SERVICE_KEYS"].values()),
+            "WEBHOOK_SECRET": {config["WEBHOOK_SECRET"], config["WEBHOOK_SECRET"].removeprefix("whsec_")}}
     everything = {**issued, **ours}
     # The life above really issued what it claims: 3 logins, 5 refreshes (the page before the 401 refreshed first).
     assert (len(issued["authorization code"]), len(issued["access token"]), len(issued["refresh token"])) == (3, 8, 8)
@@ -322,6 +342,11 @@ def test_no_secret_leaks_in_logs_pages_or_the_database_over_a_connections_life(a
         allowed = {"access token"} if any(sent is given for given in handed_out) else set()
         found = leaks(sent.body, {kind: values for kind, values in everything.items() if kind not in allowed})
         assert not found, f"{found} in the body of {sent.method} {sent.path} ({sent.status})"
+
+    # What OutSmart's server received: its headers and bodies.
+    for one in told:
+        found = leaks(json.dumps(one.headers) + one.body.decode(), everything)
+        assert not found, f"{found} in the event {one.payload['type']} sent to OutSmart"
 
     # Logs: the capture saw the libraries' chatter, the real server's request lines and the app's own warnings.
     assert {"werkzeug", "urllib3.connectionpool", "peewee", "views.errors"} <= debug_log.loggers, debug_log.loggers

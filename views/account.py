@@ -5,6 +5,7 @@ from flask import current_app
 from flask import session
 
 from models import Connection
+from views.failures import attention_reason
 
 
 def current_account() -> str:
@@ -30,14 +31,17 @@ def current_connection() -> Connection:
 
 
 def exact_status(connection: Connection | None = None) -> dict:
-    """The connection's state and locked administration, as the host page is told them.
+    """The connection's state and locked administration (and why it needs attention), as the host page is told them.
 
     Views pass the connection they already loaded; only pages without one (404, 500) read it here.
     """
     if connection is None:
         account = session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")
         connection = Connection.of_account(account) if account else None
-    return {
+    status = {
         "state": connection.status if connection else Connection.NOT_CONNECTED,
         "division": connection.division if connection and connection.is_locked else None,
     }
+    if connection and connection.status == Connection.NEEDS_ATTENTION:
+        status["reason"] = attention_reason(connection.attention_reason)  # only then: the messages stay as they were
+    return status

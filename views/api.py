@@ -21,6 +21,8 @@ from exact.hosts import COUNTRIES
 from models import Connection
 from views import worker_reports
 from views.exact_clients import token_store
+from views.failures import attention_reason
+from views.failures import exact_error_message
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 log = logging.getLogger(__name__)
@@ -93,7 +95,12 @@ def describe(connection: Connection) -> dict:
                            if connection.is_locked else None),
         "settings": connection.settings,
         "synchronise": connection.status == Connection.SAVED,
+        "reason": attention_reason(connection.attention_reason) if _needs_attention(connection) else None,
     }
+
+
+def _needs_attention(connection: Connection | None) -> bool:
+    return connection is not None and connection.status == Connection.NEEDS_ATTENTION
 
 
 @bp.get("/accounts/<account>/connection", provide_automatic_options=False)
@@ -111,6 +118,10 @@ def connection(account):
 def access_token(account):
     """A valid access token for the account's saved connection, refreshed (once for all callers) when due."""
     found = Connection.of_account(account)
+    if _needs_attention(found):
+        # Exact refuses the connection until the admin (or OutSmart's support) puts it right: no token, and why.
+        return problem(409, "needs_attention", exact_error_message(found.attention_reason, "en"),
+                       state=Connection.NEEDS_ATTENTION, reason=attention_reason(found.attention_reason))
     if found is None or found.status != Connection.SAVED:
         state = found.status if found else Connection.NOT_CONNECTED
         return problem(409, "not_synchronising", "The connection is not saved and active; the admin must connect "

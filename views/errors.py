@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.exceptions import SecurityError
 
+from exact.errors import AttentionNeeded
 from exact.errors import ExactError
 from exact.errors import RateLimited
 from exact.errors import ReauthorizationRequired
@@ -22,8 +23,9 @@ from views.htmx import render_step
 
 log = logging.getLogger(__name__)
 
-# Our answer's status when Exact failed: the admin's request was fine, Exact's side was not.
-EXACT_STATUS = {RateLimited: 429, ReauthorizationRequired: 401}
+# Our answer's status when Exact failed: the admin's request was fine, Exact's side was not. A refusal that needs
+# attention is the connection's state, not a failure of this request: 409, as the token API says it.
+EXACT_STATUS = {RateLimited: 429, ReauthorizationRequired: 401, AttentionNeeded: 409}
 
 
 def register(app):
@@ -55,11 +57,14 @@ def exact_failed(error: ExactError):
     if isinstance(error, ReauthorizationRequired) and connection.id is not None:
         connections.mark_expired(connection, error)
         connection = current_connection()
+    if isinstance(error, AttentionNeeded) and connection.is_locked:
+        connections.needs_attention(connection, error)  # a saved connection stops synchronising and says why
+        connection = current_connection()
     status = next((code for kind, code in EXACT_STATUS.items() if isinstance(error, kind)), 503)
     retry = retry_url()
     return render_step("error.html", status, connection=connection,
                        message=error.message(get_locale().language), retry=retry,
-                       reconnect=isinstance(error, ReauthorizationRequired))
+                       reconnect=isinstance(error, ReauthorizationRequired) or getattr(error, "reconnect_helps", False))
 
 
 # A form too large to read (Flask's MAX_FORM_* limits): 413, raised by reading it. A NUL character in the path, the

@@ -9,6 +9,8 @@ _ERROR_ARGUMENTS = {
     exact_errors.TooEarlyToRefresh: lambda extra: (0,),
     exact_errors.NoDivisionAccess: lambda extra: (extra,),
     exact_errors.DivisionBlocked: lambda extra: (extra,),
+    exact_errors.CurrentDivisionNotGranted: lambda extra: (extra,),
+    exact_errors.ApplicationScopeViolated: lambda extra: (extra,),
 }
 
 
@@ -17,9 +19,19 @@ def is_error_key(key: str | None) -> bool:
     return isinstance(error_class, type) and issubclass(error_class, exact_errors.ExactError)
 
 
-def exact_error_message(key: str) -> str:
-    """A remembered failure (see ExactError.key), said in plain words in the user's language."""
+def exact_error(key: str) -> exact_errors.ExactError:
+    """The failure a remembered key (see ExactError.key) stands for."""
     name, _, extra = (key or "").partition(":")
     error_class = getattr(exact_errors, name) if is_error_key(key) else exact_errors.ExactError
-    arguments = _ERROR_ARGUMENTS.get(error_class, lambda extra: ())(extra)
-    return error_class(*arguments).message(get_locale().language)
+    return error_class(*_ERROR_ARGUMENTS.get(error_class, lambda extra: ())(extra))
+
+
+def exact_error_message(key: str, language: str | None = None) -> str:
+    """A remembered failure, said in plain words in `language` (by default the user's)."""
+    return exact_error(key).message(language or get_locale().language)
+
+
+def attention_reason(key: str | None) -> str | None:
+    """The reason a connection needs attention as OutSmart is told it: Exact's own term (InactiveUser, BlockedUser,
+    BlockedCustomer, LicenseExpired, ApplicationScopeViolated), without what the key adds for us."""
+    return key.partition(":")[0] if key else None

@@ -11,6 +11,8 @@ from forms.settings import SettingsForm
 from views.account import exact_status
 from views.addresses import app_host
 from views.addresses import app_origin
+from views.failures import attention_reason
+from views.failures import exact_error
 from views.failures import exact_error_message
 from views.session import session_token
 from views.steps import STEPS
@@ -25,6 +27,31 @@ EVENT_LABELS = {
     # Kept in the history of connections from before "expired" was the one event for a grant that died.
     "authentication_expired": _l("Authenticatie verlopen"),
     "refresh_failed": _l("Vernieuwen bij Exact Online mislukt"),
+    "needs_attention": _l("Actie nodig"),
+    "attention_resolved": _l("Verbinding werkt weer"),
+    # An event sent to OutSmart's servers (outbox.py), and one it could not be told of in 24 hours.
+    "webhook_delivered": _l("OutSmart geïnformeerd"),
+    "webhook_given_up": _l("OutSmart kon niet worden geïnformeerd (24 uur geprobeerd)"),
+}
+
+# What OutSmart was told, in words: the history line after "OutSmart geïnformeerd: ".
+WEBHOOK_LABELS = {
+    "connection.connected": _l("verbonden met Exact Online"),
+    "connection.saved": _l("administratie vastgezet"),
+    "connection.settings_changed": _l("instellingen gewijzigd"),
+    "connection.disconnected": _l("verbinding verbroken"),
+    "connection.expired": _l("authenticatie verlopen"),
+    "connection.needs_attention": _l("actie nodig in Exact Online"),
+}
+
+# Why a saved connection needs attention, in a few words (the status badge, the history); the full words are the
+# error's message.
+ATTENTION_LABELS = {
+    "InactiveUser": _l("Exact Online-gebruiker niet actief"),
+    "BlockedUser": _l("Exact Online-gebruiker geblokkeerd"),
+    "BlockedCustomer": _l("klant geblokkeerd door Exact Online"),
+    "LicenseExpired": _l("abonnement bij Exact Online verlopen"),
+    "ApplicationScopeViolated": _l("toestemming ontbreekt in de registratie van OutSmart"),
 }
 
 
@@ -35,7 +62,10 @@ def register(app):
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
     app.jinja_env.filters["exact_error_message"] = exact_error_message
     app.jinja_env.filters["setting_label"] = _setting_label
+    app.jinja_env.filters["attention_label"] = _attention_label
+    app.jinja_env.filters["reconnect_helps"] = lambda key: getattr(exact_error(key), "reconnect_helps", False)
     app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
+                                 webhook_labels=WEBHOOK_LABELS,
                                  exact_status=exact_status, get_locale=get_locale, steps=STEPS,
                                  app_origin=app_origin, app_host=app_host)
 
@@ -49,6 +79,12 @@ def _datetime(value: datetime.datetime | None) -> str:
 
 def _timestamp(value: float | None) -> str:
     return "" if value is None else format_datetime(datetime.datetime.fromtimestamp(value, datetime.timezone.utc), "medium")
+
+
+def _attention_label(key: str | None) -> str:
+    """Why a connection needs attention, in a few words."""
+    label = ATTENTION_LABELS.get(attention_reason(key) or "")
+    return str(label) if label is not None else ""
 
 
 def _setting_label(name: str) -> str:

@@ -17,7 +17,9 @@ from flask_babel import gettext as _
 
 import connections
 from exact.errors import AccessDenied
+from exact.errors import CurrentDivisionNotGranted
 from exact.errors import ExactError
+from exact.errors import NoDivisionAccess
 from exact.hosts import COUNTRIES
 from exact.oauth import parse_callback
 from forms.country import CountryForm
@@ -187,7 +189,11 @@ def _read_login(attempt: LoginAttempt, code: str) -> connections.Login:
     refreshed = {}
     client = login_client(country, token, lambda new: refreshed.update(token=new))
     me = client.me()
-    divisions = client.divisions(me["CurrentDivision"])
+    try:
+        divisions = client.divisions(me["CurrentDivision"])
+    except NoDivisionAccess as refused:
+        # Exact lists the consented administrations only in one of them; the user's current one was left out.
+        raise CurrentDivisionNotGranted(me["CurrentDivision"], refused.detail) from None
     return connections.Login(country, host_for(country), refreshed.get("token", token), me, divisions)
 
 

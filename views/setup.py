@@ -12,6 +12,8 @@ from wtforms import SelectChoice
 import connections
 from exact.hosts import COUNTRIES
 from forms.administration import AdministrationForm
+from forms.connection_test import ConnectionTestForm
+from forms.connection_test import healthy_report
 from forms.rights import required_rights
 from forms.save import SaveForm
 from forms.settings import SettingsForm
@@ -26,6 +28,7 @@ from views.exact_clients import client_for
 from views.exact_clients import host_for
 from views.exact_clients import master_data
 from views.exact_clients import preview_counts
+from views.exact_clients import token_store
 from views.htmx import render_step
 from views.htmx import wants_partial
 from views.steps import requires
@@ -52,7 +55,7 @@ def overview():
     if connection.status == Connection.CONNECTED:
         return redirect(where_to_go_on(connection), 303)
     settings_form = None
-    if connection.status == Connection.SAVED and connection.settings:
+    if connection.status in (Connection.SAVED, Connection.NEEDS_ATTENTION) and connection.settings:
         settings_form = SettingsForm({}, data=connection.settings, meta={"csrf": False})
     return render_step("overview.html", connection=connection, settings_form=settings_form,
                        history=Event.history(connection.account) if connection.id else [])
@@ -171,6 +174,44 @@ def check_post(connection):
     return redirect(url_for("setup.overview", notice="saved"), 303)
 
 
+@bp.get("/testen")
+def test_get():
+    """Verbinding testen: what the test asks Exact, and the report of a test that has just passed."""
+    connection = current_connection()
+    if not _testable(connection):
+        return redirect(url_for("setup.overview"), 303)
+    passed = request.args.get("notice") == "tested" and connection.status == Connection.SAVED
+    return _test_page(connection, ConnectionTestForm(connection), healthy_report(connection) if passed else None,
+                      passed=passed)
+
+
+@bp.post("/testen")
+def test_post():
+    """Ask Exact whether the saved connection works now; keep only a refreshed token and what Exact's answers mean
+    for the connection (it needs attention, or no longer does)."""
+    connection = current_connection()
+    if not _testable(connection):
+        return redirect(url_for("setup.overview"), 303)
+    with client_for(connection) as client:
+        form = ConnectionTestForm(connection, client=client,
+                                  valid_token=partial(token_store().valid_token, connection.id, loaded=connection))
+        passed = form.validate_on_submit()
+    connections.record_test(connection, form.refusal, form.answered, current_user())
+    if not passed:
+        return _test_page(Connection.get_by_id(connection.id), form, form.report, 422)
+    return redirect(url_for("setup.test_get", notice="tested"), 303)
+
+
+def _testable(connection) -> bool:
+    """A saved connection with its tokens: working, or needing attention."""
+    return connection.is_locked and connection.is_logged_in
+
+
+def _test_page(connection, form, report, status=200, passed=False):
+    return render_step("connection_test.html", status, connection=connection, form=form, report=report,
+                       passed=passed)
+
+
 def _settings_page(connection, form, lists, status=200):
     """Step 6 with this form and these lists."""
     return render_step("settings.html", status, step="settings", connection=connection, form=form, lists=lists)
@@ -215,8 +256,12 @@ def _administration_results(connection) -> dict:
 def _administration_page(connection, form, status=200):
     chosen = _draft_administration(connection) if not connection.is_locked else None
     counts = preview_counts(connection, chosen.code) if chosen else None
+    # An Exact that lists the consented administrations in one left out of the consent (as the simulator does by
+    # default) lets such a login through: the list then lacks the user's current administration, and says why.
+    current = connection.current_division
+    left_out = current if current and Administration.find(connection, current) is None else None
     return render_step("administration.html", status, step="administration", form=form, chosen=chosen, counts=counts,
-                       **_administration_results(connection))
+                       current_left_out=left_out, **_administration_results(connection))
 
 
 def _check_page(connection, administration, form, status=200):

@@ -7,7 +7,7 @@ window.exactMessages = [];
 
 const STATES = {
   not_connected: "Niet verbonden", connected: "Ingelogd, nog niet opgeslagen", saved: "Verbonden",
-  expired: "Authenticatie verlopen", disconnected: "Verbinding verbroken",
+  expired: "Authenticatie verlopen", disconnected: "Verbinding verbroken", needs_attention: "Actie nodig",
 };
 
 window.addEventListener("message", (event) => {

@@ -9,7 +9,7 @@
   const handoffs = {};  // attempt id -> the secret only this iframe may hand its popup (it is in no later swap)
   let popupWaits = false;  // opened in the click, still blank: waiting to hear where to go
 
-  // --- Host contract: exact:ready, exact:resize {height}, exact:status {state, division} ---
+  // --- Host contract: exact:ready, exact:resize {height}, exact:status {state, division[, reason]} ---
   function toHost(message) {
     if (embedded && hostOrigin) window.parent.postMessage(message, hostOrigin);
   }
@@ -20,7 +20,9 @@
   function currentStatus() {
     const root = document.getElementById("exact");
     if (!root || !root.dataset.exactState) return null;
-    return { state: root.dataset.exactState, division: root.dataset.exactDivision ? Number(root.dataset.exactDivision) : null };
+    const status = { state: root.dataset.exactState, division: root.dataset.exactDivision ? Number(root.dataset.exactDivision) : null };
+    if (root.dataset.exactReason) status.reason = root.dataset.exactReason;  // only while it needs attention
+    return status;
   }
   function reportStatus() {
     const status = currentStatus();
