@@ -22,6 +22,8 @@ from models import Event
 from simhelpers import JAN
 from test_token_api import AUTH
 from test_token_api import saved  # noqa: F401  (fixture: Jan's administration 101 saved, one worker key)
+from test_webhooks import receiver  # noqa: F401  (fixture: OutSmart's server, checking every signature)
+from test_webhooks import webhooks_on  # noqa: F401  (fixture: the app sends its events to it)
 
 PROBLEMS = "/api/v1/accounts/{account}/connection/problems"
 A_401 = {"status": 401, "endpoint": "101/crm/Accounts", "reason": None}
@@ -142,6 +144,76 @@ def test_a_403_whose_check_finds_the_grant_dead_expires_the_connection(client, s
     answer = report(client, {"status": 403, "endpoint": "current/Me", "reason": "InactiveUser"})
     assert answer.status_code == 200 and answer.json["outcome"] == "expired", answer.json
     assert Connection.get().status == Connection.EXPIRED
+
+
+# --- 403s whose reason needs attention: confirmed by the app's own calls first ------------------------------------------
+
+@pytest.mark.parametrize("reason, setting, key, calls", [
+    # A user-level refusal: current/Me itself is refused.
+    ("InactiveUser", {"inactive_users": [JAN]}, "InactiveUser", [("current/Me", None, 403)]),
+    ("BlockedUser", {"blocked_users": [JAN]}, "BlockedUser", [("current/Me", None, 403)]),
+    # The administration's licence or customer: current/Me works, the administration is asked.
+    ("LicenseExpired", {"expired_licenses": [101]}, "LicenseExpired",
+     [("current/Me", None, 200), ("system/Divisions", None, 403)]),
+    ("BlockedCustomer", {"blocked_customers": [101]}, "BlockedCustomer",
+     [("current/Me", None, 200), ("system/Divisions", None, 403)]),
+])
+def test_a_403_whose_reason_the_apps_own_calls_confirm_needs_attention(client, saved, sim, reason, setting, key,
+                                                                       calls):
+    """The connection enters needs_attention (one event, the reason kept), the worker is told to stop, and the token
+    API then refuses with the reason."""
+    sim.settings(**setting)
+    sim.clear_calls()
+    answer = report(client, {"status": 403, "endpoint": "101/crm/Accounts", "reason": reason})
+    assert answer.status_code == 200, answer.json
+    assert (answer.json["outcome"], answer.json["state"], answer.json["reason"]) == (
+        "needs_attention", "needs_attention", reason)
+    assert "Stop synchronising" in answer.json["message"]
+    assert [(endpoint.split("?")[0], grant, status) for endpoint, grant, status in exact_calls(sim)] == calls
+    stored = Connection.get()
+    assert (stored.status, stored.attention_reason) == (Connection.NEEDS_ATTENTION, key)
+    assert [event.action for event in Event.select().where(Event.action == "needs_attention")] == ["needs_attention"]
+    token = client.post("/api/v1/accounts/demo/access-token", headers=AUTH)
+    assert token.status_code == 409 and token.json["reason"] == reason
+    sim.clear_calls()
+    again = report(client, {"status": 403, "endpoint": "101/crm/Accounts", "reason": reason})
+    assert again.status_code == 409 and again.json["error"] == "needs_attention" and sim.calls() == []
+
+
+def test_a_missing_app_scope_is_confirmed_on_the_reported_collection(client, saved, sim):
+    """Exact's message names the scope violation: the app counts the reported collection itself, is refused too,
+    and keeps which endpoint lacked its scope ("Verbinding testen" asks it again)."""
+    sim.settings(missing_scopes=["CRM accounts"])
+    sim.clear_calls()
+    answer = report(client, {"status": 403, "endpoint": "/api/v1/101/crm/Accounts",
+                             "message": "Forbidden - Application Scope Violated. Cannot read"})
+    assert answer.json["outcome"] == "needs_attention" and answer.json["reason"] == "ApplicationScopeViolated"
+    assert [call[0] for call in exact_calls(sim)] == ["current/Me", "system/Divisions", "crm/Accounts/$count"]
+    assert Connection.get().attention_reason == "ApplicationScopeViolated:crm/Accounts"
+
+
+@pytest.mark.parametrize("body", [
+    {"status": 403, "endpoint": "101/crm/Accounts", "reason": "LicenseExpired"},
+    {"status": 403, "endpoint": "101/crm/Accounts", "reason": "InactiveUser: the user is inactive"},
+    {"status": 403, "endpoint": "101/crm/Accounts", "message": "Forbidden - Application Scope Violated. Cannot read"},
+    {"status": 401, "endpoint": "current/Me", "reason": "BlockedUser"},
+])
+def test_a_reason_exact_does_not_give_the_app_changes_nothing(client, saved, sim, body):
+    """The worker names a reason that needs attention, but Exact accepts every call the app makes to confirm it:
+    the report alone changes nothing."""
+    before = comparable(snapshot())
+    answer = report(client, body)
+    assert answer.status_code == 200 and answer.json["outcome"] == "working", answer.json
+    assert answer.json["reason"] is None
+    assert comparable(snapshot()) == before
+
+
+def test_a_401_report_while_exact_refuses_the_user_needs_attention_not_expiry(client, saved, sim):
+    """Whatever status the worker reports, the app's own check decides: an inactive user is not a dead grant."""
+    sim.settings(inactive_users=[JAN])
+    answer = report(client, A_401)
+    assert answer.json["outcome"] == "needs_attention" and answer.json["reason"] == "InactiveUser"
+    assert Connection.get().status == Connection.NEEDS_ATTENTION
 
 
 @pytest.mark.parametrize("kind, status, error", [("503", 503, "exact_unavailable"), ("500", 503, "exact_unavailable"),
@@ -283,3 +355,27 @@ def test_any_report_about_a_healthy_connection_changes_nothing(saved, sim, body,
         assert_refused_with_a_message(answer, {400, 422}, context)
         assert sim.calls() == [], context
     assert comparable(snapshot()) == before, context
+
+
+# --- what a report changes, OutSmart's servers hear ---------------------------------------------------------------
+
+@pytest.mark.parametrize("setting, body, type, reason", [
+    ({}, A_401, "connection.expired", "ReauthorizationRequired"),
+    ({"expired_licenses": [101]}, {"status": 403, "endpoint": "101/crm/Accounts", "reason": "LicenseExpired"},
+     "connection.needs_attention", "LicenseExpired"),
+])
+def test_what_a_report_changes_reaches_outsmarts_server_signed(client, saved, sim, receiver, webhooks_on, setting,
+                                                               body, type, reason):
+    """The state change a confirmed report makes is told to OutSmart's server (a real receiver checking the
+    signature with standardwebhooks): once, with the reason."""
+    webhooks_on()
+    if setting:
+        sim.settings(**setting)
+    else:
+        make_refresh_possible(sim)
+        sim.revoke(JAN)
+    assert report(client, body).status_code == 200
+    received = receiver.wait_for(1)
+    assert len(received) == 1 and received[0].refused is None
+    event = received[0].payload
+    assert (event["type"], event["account"], event["data"]["reason"]) == (type, "demo", reason)

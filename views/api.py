@@ -161,6 +161,9 @@ def connection_problems(account):
     found = Connection.of_account(account)
     if found is None:
         return problem(404, "not_found", "This account has no Exact Online connection; nothing was checked.")
+    if _needs_attention(found):  # known already: until it is put right there is nothing to check
+        return problem(409, "needs_attention", exact_error_message(found.attention_reason, "en"),
+                       state=Connection.NEEDS_ATTENTION, reason=attention_reason(found.attention_reason))
     if found.status != Connection.SAVED:
         return problem(409, "not_synchronising", "The connection is not saved and active, so there is nothing to "
                        "check; the admin must connect and save it in the Exact Online settings.", state=found.status)
@@ -185,7 +188,7 @@ def connection_problems(account):
                             "no new one yet, so whether the connection still works cannot be told now; nothing was "
                             "changed. Report it again after Retry-After if it persists.", checked.retry_at)
     return jsonify({"account": account, "state": checked.state, "outcome": checked.outcome,
-                    "message": worker_reports.advice(checked, report)})
+                    "reason": attention_reason(checked.reason), "message": worker_reports.advice(checked, report)})
 
 
 @bp.get("/openapi.json", provide_automatic_options=False)

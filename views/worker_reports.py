@@ -10,17 +10,26 @@ The check:
   tells). Within Exact's 570 s after the last token no refresh is possible: the answer is "check again at …", and
   nothing changes.
 - A 403, and any refusal our own check gets besides a 401, goes to `forbidden()`: the one place where Exact's 403
-  reasons are handled.
+  reasons are handled. A reason that needs attention (an inactive or blocked user, a blocked customer, an expired
+  licence, a missing app scope) is confirmed by the app's own calls (current/Me, the locked administration, the
+  reported collection) before the connection enters that state (connections.needs_attention).
 """
 import json
 import re
 from dataclasses import dataclass
 
+import connections
+from exact.errors import ATTENTION_REASONS
+from exact.errors import SCOPE_VIOLATED
+from exact.errors import AttentionNeeded
+from exact.errors import DivisionBlocked
 from exact.errors import ExactError
 from exact.errors import ExactRequestError
+from exact.errors import NoDivisionAccess
 from exact.errors import ReauthorizationRequired
 from exact.tokens import MIN_SECONDS_BETWEEN_TOKENS
 from exact.tokens import Token
+from forms.connection_test import NOT_PROBED
 from models import Connection
 from views.exact_clients import client_for
 from views.exact_clients import token_store
@@ -30,6 +39,7 @@ WORKING = "working"  # Exact accepts the connection's token: nothing changed
 REFRESHED = "refreshed"  # Exact refused the token but the grant works: the token was renewed
 EXPIRED = "expired"  # the token endpoint says the grant is dead: the connection is expired
 CHECK_LATER = "check_later"  # our token is refused too and Exact allows no refresh yet: nothing changed
+NEEDS_ATTENTION = "needs_attention"  # our own calls are refused for a reason someone must put right: that state
 
 STATUSES = (401, 403)
 FIELDS = ("status", "endpoint", "reason", "message")
@@ -37,7 +47,9 @@ MAX_ENDPOINT, MAX_REASON, MAX_MESSAGE = 300, 300, 500
 # The address a call went to at Exact, after /api/v1/: e.g. current/Me, 123456/crm/Accounts,
 # 123456/crm/Accounts(guid'…'), 123456/crm/Accounts/$count; no host, no query string.
 ENDPOINT = re.compile(r"(?:/?api/v1/)?(?:(?P<division>[0-9]{1,9})/)?"
-                      r"[A-Za-z][A-Za-z0-9_]*(?:/[A-Za-z0-9_$]+(?:\([A-Za-z0-9_'=,:.-]*\))?)+/?")
+                      r"(?P<resource>[A-Za-z][A-Za-z0-9_]*(?:/[A-Za-z0-9_$]+(?:\([A-Za-z0-9_'=,:.-]*\))?)+)/?")
+# A collection that can be counted to see whether Exact refuses it again (a missing app scope): module/Collection.
+COLLECTION = re.compile(r"[A-Za-z]+/[A-Za-z]+")
 
 
 class Unreadable(ValueError):
@@ -57,6 +69,13 @@ class Report:
     division: int | None  # the administration in the endpoint's address, if it names one
     reason: str | None = None
     message: str | None = None
+    resource: str = ""  # the endpoint after the administration, e.g. crm/Accounts
+
+    @property
+    def points_at_attention(self) -> bool:
+        """Whether what Exact answered the worker names a reason that needs attention (to be confirmed)."""
+        reason = (self.reason or "").split(":")[0].strip()
+        return reason in ATTENTION_REASONS or SCOPE_VIOLATED in (self.message or "").lower()
 
 
 @dataclass(frozen=True)
@@ -66,6 +85,7 @@ class Checked:
     outcome: str
     state: str
     retry_at: float | None = None  # CHECK_LATER: when a refresh can tell (epoch seconds)
+    reason: str | None = None  # NEEDS_ATTENTION: the exact.errors key of Exact's refusal
 
 
 def read(content_is_json: bool, body: bytes) -> Report:
@@ -104,7 +124,7 @@ def read(content_is_json: bool, body: bytes) -> Report:
     if wrong:
         raise InvalidReport(" ".join(wrong) + " Nothing was changed.")
     division = matched["division"]
-    return Report(status, endpoint, int(division) if division else None, reason, message)
+    return Report(status, endpoint, int(division) if division else None, reason, message, matched["resource"])
 
 
 def check(connection: Connection, report: Report) -> Checked:
@@ -114,7 +134,7 @@ def check(connection: Connection, report: Report) -> Checked:
     """
     try:
         refused = _refused_token(connection)
-    except ExactRequestError as seen:  # Exact refused our own check for a reason other than the token
+    except (AttentionNeeded, ExactRequestError) as seen:  # Exact refused our own check, not for the token
         return forbidden(connection, report, seen)
     checked = _refresh_decides(connection, refused) if refused is not None else Checked(WORKING, _state(connection))
     if report.status == 403 and checked.outcome in (WORKING, REFRESHED):
@@ -123,20 +143,42 @@ def check(connection: Connection, report: Report) -> Checked:
 
 
 def forbidden(connection: Connection, report: Report, seen: ExactError | None) -> Checked | None:
-    """THE place where Exact's 403 reasons are handled (issue 15, item 3: the "needs attention" states with their
-    reason, entered through an operation in connections.py, and the webhook with it).
+    """THE place where Exact's 403 reasons are handled.
 
     `report` is what the worker saw: status, Reason header (e.g. NoDivisionAccess, DivisionBlocked, InactiveUser,
     BlockedUser, BlockedCustomer, LicenseExpired), Exact's message (e.g. "Forbidden - Application Scope Violated"),
-    the endpoint and its administration. `seen` is what our own current/Me got: None when Exact accepted it (the
-    grant works; the 403 concerns the worker's request), else Exact's refusal of our check too.
+    the endpoint and its administration. `seen` is what our own current/Me got: None when Exact accepted it, else
+    Exact's refusal of our check too.
 
-    Returns what to answer the worker instead of the grant check's outcome, or None to answer that. Until those
-    states exist nothing changes here: a refusal our check saw too is passed on (502), one it did not see leaves
-    the answer to the grant check (the grant works).
+    A refusal that needs attention, seen by the app's own calls, puts the connection in that state
+    (connections.needs_attention: its history event and OutSmart's webhook). When the worker names such a reason but
+    current/Me works (a licence, a customer, a scope concern the administration or the endpoint), the app first asks
+    the locked administration and the reported collection itself. Anything else a 403 can mean (no access to an
+    administration, one blocked for maintenance, a missing right) concerns the worker's request: nothing changes.
+    Returns what to answer instead of the grant check's outcome, or None to answer that.
     """
+    if seen is None and report.points_at_attention:
+        seen = _refusal_in_the_administration(connection, report)
+    if isinstance(seen, AttentionNeeded):
+        connections.needs_attention(connection, seen)
+        return Checked(NEEDS_ATTENTION, _state(connection), reason=seen.key)
     if seen is not None:
         raise seen
+    return None
+
+
+def _refusal_in_the_administration(connection: Connection, report: Report) -> AttentionNeeded | None:
+    """Ask what "Verbinding testen" asks: the locked administration, and the reported collection (counted)."""
+    division = connection.division
+    try:
+        with client_for(connection) as client:
+            client.list(division, "system/Divisions", select=["Code"], filter=f"Code eq {division}")
+            if COLLECTION.fullmatch(report.resource) and report.resource not in NOT_PROBED:
+                client.count(division, report.resource)
+    except AttentionNeeded as refused:
+        return refused
+    except (NoDivisionAccess, DivisionBlocked, ExactRequestError):
+        return None  # a refusal of that request (access, maintenance, rights, an unknown endpoint): no state
     return None
 
 
@@ -159,6 +201,10 @@ _ADVICE = {
 
 def advice(checked: Checked, report: Report) -> str:
     """What the check found and what the worker should do, in a sentence or two (English)."""
+    if checked.outcome == NEEDS_ATTENTION:
+        return (f"Exact Online refuses this connection ({checked.reason.partition(':')[0]}), as the app's own check "
+                "confirmed: it needs attention, and no token is handed out until it is put right. Stop synchronising "
+                "this account.")
     return _ADVICE.get((checked.outcome, report.status), f"The report was checked at Exact Online: {checked.outcome}.")
 
 
