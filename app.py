@@ -40,7 +40,8 @@ DEMO_HOST_PORT = 5050
 ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_SECRET", "EXACT_REDIRECT_URI",
                 "EXACT_BASE_URLS", "EXACT_PKCE", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS",
                 "APP_URL", "TRUSTED_HOSTS", "SERVICE_KEYS", "SERVICE_ACCOUNTS", "LOGIN_START_LIMIT",
-                "FAILED_ENTRY_LIMIT", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT")
+                "FAILED_ENTRY_LIMIT", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT",
+                "EXACT_TOKEN_CALLS_PER_DAY", "EXACT_ERRORS_PER_HOUR")
 
 
 class BadConfiguration(click.ClickException):
@@ -89,6 +90,10 @@ def create_app(test_config=None):
         WEBHOOK_URL=None,
         WEBHOOK_SECRET=None,
         WEBHOOK_TIMEOUT=10,
+        # Exact's own limits on the app (exact_limits.py), counted in the same database: token calls per Exact user
+        # per UTC day (Exact answers 200), and errors per endpoint per hour before our calls stop (Exact blocks past 10).
+        EXACT_TOKEN_CALLS_PER_DAY=200,
+        EXACT_ERRORS_PER_HOUR=8,
     )
     app.config.update({key: os.environ[key] for key in ENV_SETTINGS if os.environ.get(key)})
     app.config.update(test_config or {})
@@ -233,11 +238,22 @@ def _configure_exact(app):
     pkce = app.config["EXACT_PKCE"]
     app.config["EXACT_PKCE"] = pkce if isinstance(pkce, bool) else str(pkce).strip().lower() not in ("0", "false", "no", "off")
     app.config["EXACT_HOSTS"] = parse_base_urls(app.config["EXACT_BASE_URLS"])
+    _whole_number(app, "EXACT_TOKEN_CALLS_PER_DAY", 1, None)
+    _whole_number(app, "EXACT_ERRORS_PER_HOUR", 1, 10)  # past 10 Exact blocks the app: stopping later is no stop
     # requests-oauthlib refuses plain http; only a local simulator is served that way.
     app.config.setdefault("EXACT_ALLOW_HTTP", any(url.startswith("http://")
                                                    for url in app.config["EXACT_HOSTS"].values()))
     if app.config["EXACT_ALLOW_HTTP"]:
         os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # oauthlib knows only this process-wide switch
+
+
+def _whole_number(app, setting: str, least: int, most: int | None) -> None:
+    """A setting that must be a whole number from `least` to `most` (None: no maximum), read from text if need be."""
+    value = str(app.config[setting]).strip()
+    if not value.isdigit() or int(value) < least or (most is not None and int(value) > most):
+        between = f"from {least} to {most}" if most is not None else f"of at least {least}"
+        raise BadConfiguration(f"{setting} must be a whole number {between}. Correct it, and start the app again.")
+    app.config[setting] = int(value)
 
 
 def _configure_addresses(app):

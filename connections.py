@@ -218,8 +218,16 @@ def record_refresh(locked: Connection, token: Token) -> None:
     locked.hold_token(token)
     locked.last_refresh_at = utcnow()
     locked.last_error = None
+    locked.refresh_not_before = None
     locked.save(only=[Connection.access_token, Connection.refresh_token, Connection.token_issued_at,
-                      Connection.token_expires_at, Connection.last_refresh_at, Connection.last_error])
+                      Connection.token_expires_at, Connection.last_refresh_at, Connection.last_error,
+                      Connection.refresh_not_before])
+
+
+def record_too_early(locked: Connection, retry_at: float) -> None:
+    """Exact refused a refresh as too early, inside the refresh's row lock: nobody asks it again before `retry_at`."""
+    locked.refresh_not_before = retry_at
+    locked.save(only=[Connection.refresh_not_before])
 
 
 def record_failed_refresh(locked: Connection, error: ExactError) -> None:

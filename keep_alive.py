@@ -36,6 +36,7 @@ WHY = {
     "ReauthorizationRequired": "Exact no longer accepts the grant: marked expired, the admin must reconnect",
     "TooEarlyToRefresh": "Exact refused a new token this soon, by its clock: tried again next run",
     "RateLimited": "Exact's rate limit was reached: tried again next run",
+    "TokenBudgetSpent": "the Exact user's token calls for today are used up: tried again next run",
     "ExactUnavailable": "Exact did not answer, or answered with an error: tried again next run",
     "ConfigurationError": "Exact does not recognise the app: check EXACT_CLIENT_ID and EXACT_CLIENT_SECRET",
 }

@@ -72,6 +72,13 @@ class DatabaseStorage(Storage):
         """Forget the count of `key`."""
         RateLimitCount.delete().where(RateLimitCount.key == key).execute()
 
+    def open_counts(self, prefix: str) -> list[tuple[str, int, float]]:
+        """(key, hits, window's end) of every open window whose key starts with `prefix` (not part of `limits`)."""
+        rows = (RateLimitCount.select()
+                .where(RateLimitCount.key.startswith(prefix) & (RateLimitCount.expires_at > time.time()))
+                .order_by(RateLimitCount.key))
+        return [(row.key, row.hits, row.expires_at) for row in rows]
+
     @staticmethod
     def _open_window(key: str) -> RateLimitCount | None:
         return RateLimitCount.get_or_none((RateLimitCount.key == key) & (RateLimitCount.expires_at > time.time()))

@@ -116,6 +116,7 @@ class Connection(BaseModel):
     rate_limits = JSONField(null=True)  # the last X-RateLimit-* headers Exact sent, and when
     attention_reason = CharField(null=True)  # while NEEDS_ATTENTION: the exact.errors key of Exact's refusal
     attention_at = DateTimeField(null=True)  # since when
+    refresh_not_before = DoubleField(null=True)  # epoch seconds: Exact said "too early"; no token call before then
 
     @classmethod
     def of_account(cls, account: str) -> "Connection | None":
@@ -173,10 +174,11 @@ class Connection(BaseModel):
         self.refresh_token = token.refresh_token
         self.token_issued_at = token.issued_at
         self.token_expires_at = token.expires_at
+        self.refresh_not_before = None  # a new token: Exact's "too early" was about the one before
 
     def clear_tokens(self) -> None:
         self.access_token = self.refresh_token = None
-        self.token_issued_at = self.token_expires_at = None
+        self.token_issued_at = self.token_expires_at = self.refresh_not_before = None
 
     @classmethod
     def refresh_tokens_older_than(cls, cutoff: float):

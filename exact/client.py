@@ -1,32 +1,51 @@
 """Exact Online REST calls with token refresh, paging and rate-limit handling."""
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlencode, urljoin, urlsplit
 
 import requests
 
 from . import odata
-from .errors import (ATTENTION_REASONS, SCOPE_VIOLATED, ApplicationScopeViolated, DivisionBlocked,
-                     ExactRequestError, ExactUnavailable, NoDivisionAccess, RateLimited, ReauthorizationRequired,
+from .errors import (ATTENTION_REASONS, SCOPE_VIOLATED, AccessTokenRefused, ApplicationScopeViolated,
+                     DivisionBlocked, ExactRequestError, ExactUnavailable, NoDivisionAccess, RateLimited,
                      TooEarlyToRefresh, http_detail)
 from .ratelimits import RateLimits, rate_limited
-from .tokens import Token
+from .tokens import MIN_SECONDS_BETWEEN_TOKENS, Token
 
 # After a minutely 429, wait this much past the announced reset so our clock can't be early.
 RESET_WAIT_MARGIN = 1.0
+# The answers Exact counts towards its error block: more than 10 per app, user, division, endpoint and hour (§3).
+COUNTED_ERRORS = frozenset({400, 401, 403, 404})
+
+
+class Refresh(Protocol):
+    """Gets a new token pair. `refused`: Exact answered 401 to `token`, so a store must renew it even though it is not
+    due by our clock (unless another caller already replaced it). ExactOAuth.refresh is one."""
+
+    def __call__(self, token: Token, refused: bool = False) -> Token: ...
+
+
+class CallGuard(Protocol):
+    """Keeps our calls under Exact's error block: may refuse a call before it is made (raising ErrorLimitReached), and
+    hears of every answer Exact counts as an error. `division` is None for calls without one (current/Me)."""
+
+    def before_call(self, division: int | None, endpoint: str) -> None: ...
+
+    def count_error(self, division: int | None, endpoint: str) -> None: ...
 
 
 class ExactClient:
     """One user's connection to one Exact country instance; not for sharing between threads."""
 
-    def __init__(self, base_url: str, token: Token, *, refresh: Callable[[Token], Token],
+    def __init__(self, base_url: str, token: Token, *, refresh: Refresh,
                  on_token: Callable[[Token], None], clock: Callable[[], float] = time.time,
                  timeout: float = 10, wait_for_minutely_reset_up_to: float = 0,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, guard: CallGuard | None = None):
         self._api_root = f"{base_url.rstrip('/')}/api/v1/"
         self.token = token
         self._refresh = refresh  # e.g. ExactOAuth.refresh, or a store that refreshes once for all its callers
+        self.guard = guard  # e.g. counts of our errors per endpoint and hour, kept where every process sees them
         self._on_token = on_token
         self._clock = clock
         self._timeout = timeout
@@ -104,12 +123,25 @@ class ExactClient:
             raise ExactUnavailable(f"GET {urlsplit(url).path}: body is not JSON") from None
 
     def _send(self, url: str, division: int | None, accept: str | None) -> requests.Response:
-        waited = False
+        endpoint = self._endpoint(url)
+        waited = renewed = False
         while True:
+            if self.guard is not None:
+                self.guard.before_call(division, endpoint)
             self._refresh_if_due()
             response = self._get(url, accept)
             if division is not None:  # only division URLs carry rate-limit headers
                 self.rate_limits = self.rate_limits.updated(response.headers)
+            if self.guard is not None and response.status_code in COUNTED_ERRORS:
+                self.guard.count_error(division, endpoint)
+            if response.status_code == 401:
+                # Refused, though valid by our clock: expired early by Exact's, or revoked in flight. The grant may live:
+                # renew the token once and try again; only the token endpoint can say the grant is dead.
+                if renewed:
+                    raise AccessTokenRefused(self.token.issued_at + MIN_SECONDS_BETWEEN_TOKENS, _detail(response))
+                self._renew_refused(_detail(response))
+                renewed = True
+                continue
             if response.status_code != 429:
                 self._raise_for_status(response, division)
                 return response
@@ -128,16 +160,36 @@ class ExactClient:
 
     def _refresh_if_due(self) -> None:
         now = self._clock()
-        if not self.token.refresh_due(now) or not self.token.may_refresh(now) or now < self._no_refresh_before:
+        if not self.token.refresh_due(now) or not self.token.may_refresh(now):
+            return
+        if now < self._no_refresh_before and now < self.token.expires_at:
             return
         try:
             fresh = self._refresh(self.token)
         except TooEarlyToRefresh as early:
-            # Exact's clock says our token is younger than we think, so it still accepts it: carry on.
             self._no_refresh_before = early.retry_at
-            return
+            if now < self.token.expires_at:
+                return  # Exact's clock says our token is younger than we think, so it still accepts it: carry on
+            raise
+        self._use(fresh)
+
+    def _renew_refused(self, detail: str) -> None:
+        """Exact refused our token: a new one (or the one another caller got meanwhile), else why not yet."""
+        try:
+            fresh = self._refresh(self.token, refused=True)
+        except TooEarlyToRefresh as early:
+            raise AccessTokenRefused(early.retry_at, detail) from None
+        self._use(fresh)
+
+    def _use(self, fresh: Token) -> None:
         self.token = fresh
         self._on_token(fresh)  # the old refresh token is dead: the caller must persist this one first
+
+    def _endpoint(self, url: str) -> str:
+        """The endpoint a URL calls, as Exact's error block counts it: without division, query or /$count."""
+        path = urlsplit(url).path.removeprefix(urlsplit(self._api_root).path)
+        head, _, rest = path.partition("/")
+        return (rest if head.isdigit() else path).removesuffix("/$count")
 
     def _worth_waiting(self, limited: RateLimited) -> bool:
         return limited.scope == "minutely" and limited.reset_at - self._clock() <= self._max_wait
@@ -148,9 +200,6 @@ class ExactClient:
         if status < 400:
             return
         reason = response.headers.get("Reason", "").split(":")[0].strip()
-        if status == 401:
-            # The token was fresh by our reckoning, so it was revoked or belongs to another instance.
-            raise ReauthorizationRequired(_detail(response))
         if status == 403 and reason == "NoDivisionAccess" and division is not None:
             raise NoDivisionAccess(division, _detail(response))
         if status == 403 and reason == "DivisionBlocked" and division is not None:

@@ -289,3 +289,61 @@ def http_detail(method: str, path: str, status: int, reason: str | None = None,
     if description:
         parts.append(f"description: {description}")
     return "; ".join(parts)
+
+
+# Waits that keep a healthy connection healthy (issue 15): Exact's rules on tokens and errors, kept by us before Exact
+# has to enforce them. Each says when it ends (`retry_at`, epoch seconds); the connection's state does not change.
+
+class AccessTokenRefused(ExactError):
+    """Exact answered 401 to a token we thought valid, and a new one cannot be had before `retry_at` (570 s after the
+    last one). The grant may well be alive: only the token endpoint can say it is dead."""
+
+    messages = {
+        "nl": "Exact Online weigerde zojuist de toegang van OutSmart. De koppeling zelf is in orde en u hoeft niet "
+              "opnieuw te verbinden, maar Exact laat de toegang pas na een korte wachttijd vernieuwen. Probeer het "
+              "over een paar minuten opnieuw.",
+        "en": "Exact Online has just refused OutSmart's access. The connection itself is fine and you do not need to "
+              "reconnect, but Exact lets the access be renewed only after a short wait. Please try again in a few "
+              "minutes.",
+    }
+
+    def __init__(self, retry_at: float = 0.0, detail: str = ""):
+        super().__init__(detail)
+        self.retry_at = retry_at
+
+
+class TokenBudgetSpent(ExactError):
+    """Exact's token calls for this app and Exact user are used up for the UTC day: none until `retry_at` (00:00 UTC)."""
+
+    messages = {
+        "nl": "Exact Online laat de toegang per Exact Online-gebruiker maar {limit} keer per dag vernieuwen, en dat "
+              "aantal is vandaag bereikt. De koppeling blijft in orde en gaat morgen vanzelf verder; u hoeft niets te "
+              "doen.",
+        "en": "Exact Online lets the access be renewed only {limit} times a day per Exact Online user, and that "
+              "number has been reached today. The connection stays as it is and carries on by itself tomorrow; you "
+              "do not need to do anything.",
+    }
+
+    def __init__(self, retry_at: float = 0.0, limit: int = 200, detail: str = ""):
+        super().__init__(detail)
+        self.retry_at = retry_at
+        self.limit = limit
+
+
+class ErrorLimitReached(ExactError):
+    """Our calls to one Exact endpoint failed so often this hour that one more could get the app blocked at Exact
+    (more than 10 errors per app, user, administration, endpoint and hour): none until `retry_at`."""
+
+    messages = {
+        "nl": "Exact Online gaf het afgelopen uur te vaak een foutmelding op dit onderdeel. Om te voorkomen dat Exact "
+              "de koppeling blokkeert, vraagt OutSmart hier tot het volgende hele uur niets meer. Probeer het daarna "
+              "opnieuw; blijft het misgaan, neem dan contact op met support.",
+        "en": "Exact Online gave an error for this part too often in the past hour. To keep Exact from blocking the "
+              "connection, OutSmart asks nothing more here until the next full hour. Please try again after that; if "
+              "it keeps happening, contact support.",
+    }
+
+    def __init__(self, retry_at: float = 0.0, endpoint: str = "", detail: str = ""):
+        super().__init__(detail)
+        self.retry_at = retry_at
+        self.endpoint = endpoint

@@ -10,9 +10,9 @@ import requests
 from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
-from .errors import (AccessDenied, ConfigurationError, ExactError, ExactRequestError, ExactUnavailable,
+from .errors import (AccessDenied, ConfigurationError, ExactError, ExactRequestError, ExactUnavailable, RateLimited,
                      ReauthorizationRequired, TooEarlyToRefresh, http_detail)
-from .ratelimits import rate_limited
+from .ratelimits import next_utc_midnight, rate_limited
 from .tokens import MIN_SECONDS_BETWEEN_TOKENS, Token
 
 # Exact doesn't say when a too-early refresh may be retried; a minute outlasts ordinary clock skew.
@@ -60,8 +60,12 @@ class ExactOAuth:
             include_client_id=True, client_secret=self._client_secret, **pkce))
         return Token.from_response(payload, self._clock())
 
-    def refresh(self, token: Token) -> Token:
-        """A new token pair; the old refresh token is dead afterwards, so persist the result first."""
+    def refresh(self, token: Token, refused: bool = False) -> Token:
+        """A new token pair; the old refresh token is dead afterwards, so persist the result first.
+
+        `refused` (Exact answered 401 to the token) changes nothing here: this always asks Exact. It matters to a
+        store that hands out tokens for many callers (token_store.py).
+        """
         now = self._clock()
         if not token.may_refresh(now):
             raise TooEarlyToRefresh(token.issued_at + MIN_SECONDS_BETWEEN_TOKENS,
@@ -133,6 +137,9 @@ def _token_error(response: requests.Response, grant: str, now: float) -> ExactEr
         return ExactUnavailable(detail)
     if status == 429:
         return rate_limited(response.headers, now, detail)
+    if description.lower().startswith("rate limit exceeded"):
+        # A limit, not a dead grant (e.g. Exact's 200 token calls per user and day, whose answer is undocumented).
+        return RateLimited(next_utc_midnight(now), "daily", detail)
     if error == "invalid_client" or "client not found" in description.lower():
         return ConfigurationError(detail)
     if error in ("invalid_grant", "unauthorized_client") or status == 401:

@@ -48,3 +48,11 @@ def rate_limited(headers: Mapping[str, str], now: float, detail: str) -> RateLim
     # No headers to go by: Exact's minute windows are clock-aligned, so the next minute is the
     # earliest moment that can succeed; a wrong guess costs only one more 429 that does carry headers.
     return RateLimited(math.floor(now / 60 + 1) * 60, "minutely", detail)
+
+
+DAY = 86400
+
+
+def next_utc_midnight(now: float) -> float:
+    """The next 00:00 UTC, when Exact's daily budgets start again (epoch seconds)."""
+    return (math.floor(now / DAY) + 1) * DAY

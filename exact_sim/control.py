@@ -127,12 +127,13 @@ def seed_user():
 @bp.get("/state")
 @locked
 def state():
-    """A debug view: settings, clock, users per instance, grant chains (token prefixes only), armed faults."""
+    """A debug view: settings, clock, users per instance, grant chains (token prefixes only), armed faults, token calls
+    today and errors this hour per user, blocked keys."""
     sim = current_sim()
     return jsonify(
         now=sim.now(), settings=sim.settings, faults=sim.faults.describe(), calls=len(sim.calls),
         users={cc: sorted(instance.users) for cc, instance in sim.instances.items()},
-        **sim.grants.describe(sim.settings, sim.now()))
+        **sim.grants.describe(sim.settings, sim.now()), **sim.budgets.describe(sim.now()))
 
 
 def _json() -> dict:

@@ -20,12 +20,14 @@ TOO_EARLY_2021 = "Access Token not expired"
 class TokenError(Exception):
     """A token-endpoint refusal: HTTP status, OAuth error code, description and optional Reason header."""
 
-    def __init__(self, status: int, error: str, description: str, reason: str | None = None):
+    def __init__(self, status: int, error: str, description: str, reason: str | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(description)
         self.status = status
         self.error = error
         self.description = description
         self.reason = reason
+        self.headers = headers or {}
 
 
 @dataclass
@@ -157,6 +159,21 @@ class GrantStore:
             return None
         chain = self.chains[token.chain_id]
         return None if chain.revoked else chain
+
+    def user_of(self, cc: str, client_id: str, grant_type: str | None, form) -> str | None:
+        """Whose token call this is, when its code or refresh token says so (the token-call cap counts per user)."""
+        if grant_type == "authorization_code":
+            code = self.codes.get(form.get("code", ""))
+            return code.username if code and code.cc == cc and code.client_id == client_id else None
+        if grant_type == "refresh_token":
+            chain = self.chains.get(self.chain_of_refresh_token.get(form.get("refresh_token", ""), ""))
+            return chain.username if chain and chain.cc == cc and chain.client_id == client_id else None
+        return None
+
+    def caller(self, cc: str, value: str) -> Chain | None:
+        """The chain a bearer token was issued to, valid or not (expired and revoked ones too): whose error it is."""
+        token = self.access_tokens.get(value)
+        return self.chains[token.chain_id] if token is not None and token.cc == cc else None
 
     def revoke_user(self, username: str) -> int:
         """Invalidate every chain of a user, as revoking the app in the Beveiligingscentrum does; return how many."""

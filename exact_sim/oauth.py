@@ -10,6 +10,7 @@ from flask import request
 from .grants import AuthRequest
 from .grants import TokenError
 from .model import User
+from .ratelimit import daily_headers
 from .render import json_response
 from .state import current_sim
 from .state import locked
@@ -19,6 +20,7 @@ bp = Blueprint("oauth", __name__, url_prefix="/<cc>/api/oauth2")
 APP_NAME = "OutSmart"
 WRONG_LOGIN = "Gebruikersnaam of wachtwoord is onjuist."
 NO_DIVISION = "Selecteer ten minste één administratie."
+TOKEN_CALLS_SPENT = "Rate limit exceeded: token requests per day"
 
 
 @bp.get("/auth")
@@ -89,6 +91,9 @@ def token(cc):
     try:
         if client_id != settings["client_id"] or client_secret != settings["client_secret"]:
             raise TokenError(400, "invalid_client", "Client authentication failed.")
+        user = sim.grants.user_of(cc, client_id, grant_type, request.form)
+        if user is not None and not sim.budgets.token_call(client_id, user, settings, sim.now()):
+            raise _token_calls_spent(settings, sim.now())
         if grant_type == "authorization_code":
             body = sim.grants.exchange_code(cc, client_id, request.form.get("code", ""),
                                             request.form.get("redirect_uri", ""), settings, sim.now(),
@@ -98,9 +103,17 @@ def token(cc):
         else:
             raise TokenError(400, "unsupported_grant_type", f"Grant type '{grant_type}' is not supported.")
     except TokenError as refusal:
-        headers = {"Reason": refusal.reason} if refusal.reason else {}
+        headers = {**refusal.headers, **({"Reason": refusal.reason} if refusal.reason else {})}
         return json_response({"error": refusal.error, "error_description": refusal.description}, refusal.status, headers)
     return json_response(body, headers={"Cache-Control": "no-store"})
+
+
+def _token_calls_spent(settings: dict, now: float) -> TokenError:
+    """The refusal past the day's token calls of a user (token_limit_status; Exact's answer is undocumented)."""
+    if settings["token_limit_status"] == 429:
+        return TokenError(429, "access_denied", TOKEN_CALLS_SPENT,
+                          headers=daily_headers(settings["token_calls_per_day"], 0, now))
+    return TokenError(400, "access_denied", TOKEN_CALLS_SPENT)
 
 
 def _pending_request(cc: str) -> AuthRequest | None:

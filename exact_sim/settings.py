@@ -29,6 +29,11 @@ Sources are in /work/shared/reference/exact-online-api.md; "§" numbers point th
 | blocked_customers | [] | Division codes: the customer (licence holder) that owns each is blocked, so every call in any of its divisions answers 403 `Reason: BlockedCustomer` (current/Me, which names no division, does not). | §2.6, §8.4 |
 | expired_licenses | [] | Division codes: the licence of the customer that owns each has expired; every call in its divisions answers 403 `Reason: LicenseExpired`. | §2.6, §8.4 |
 | missing_scopes | [] | App scopes (SCOPES below) OutSmart's registration lacks: a call to an endpoint that needs one answers 403 "Forbidden - Application Scope Violated. Cannot read" (no Reason header; UNCONFIRMED). | §1.8, §2.6, §5 item 8 |
+| token_calls_per_day | 200 | Token-endpoint calls (code exchanges and refreshes) per app and user per UTC day; 0 switches the cap off. Every call whose user is known (from its code or refresh token) counts, whatever its answer, the refused ones too (UNCONFIRMED). | §0, §3 (Invantive 1040) |
+| token_limit_status | 429 | UNCONFIRMED: Exact documents the cap, not its answer. Past it: 429 `{"error":"access_denied","error_description":"Rate limit exceeded: token requests per day"}` with the daily headers `X-RateLimit-Limit` (the cap), `-Remaining: 0`, `-Reset` (next 00:00 UTC, ms), no Reason, nothing rotated; 400 gives the same body without the headers (the shape of Exact's observed too-early answer). | §1.7, §8.3 step 6 |
+| error_limit | 10 | Answers 400/401/403/404 per app, user, division and endpoint (`/$count` is its collection's endpoint) in one clock hour (UTC) before that key is blocked: the next error over the limit blocks it. 0 switches the block off. A 401 counts when its bearer token is one the simulator issued (expired or revoked too); an unknown token has no user to count against. Armed faults count like real answers. The hour being a clock hour, not a moving one, is UNCONFIRMED. | §3 (S1) |
+| error_block_seconds | 3600 | How long a block lasts from the error that caused it. Exact's escalation on repeated blocks is not simulated. | §3 (S1) |
+| error_block_status | 429 | UNCONFIRMED: the answer to every call of a blocked key until the block lifts (403 the alternative): the error envelope "The API key is blocked for this endpoint: too many errors within an hour.", no rate-limit headers, not counted as an error or a call. | §8.4 step 5 |
 | typed_texts | "{text}" | How the REST API serves every text a person types at Exact (TYPED_FIELDS: administration names, cities and VAT numbers, the user's names and addresses, every list's descriptions and relation names): `{text}` stands for the seeded text; without it every such text is the setting itself. E.g. `<b>{text}</b>`: people at Exact may type markup, and the app must show it as text. Codes and keys stay as seeded; logging in still takes the seeded user name. | simulator only |
 
 Further UNCONFIRMED choices that are behaviour, not settings:
@@ -44,7 +49,6 @@ Further UNCONFIRMED choices that are behaviour, not settings:
 * Refresh checks run in the order: unknown/revoked chain, superseded token, idle expiry, too early. A failed refresh does not rotate.
 * A revoked chain (POST /_sim/revoke) answers like an unknown chain: 400 invalid_grant "…invalid or empty chainId".
 * A second consent by the same user starts a new chain and leaves older chains valid.
-* The 200-token-calls-per-day cap and the 10-errors-per-hour block are not simulated.
 * REST: a non-numeric division segment → 404 envelope; a 403 or 404 on a division URL still counts towards the rate limit and carries
   the six headers; a 401 carries none (the caller is unknown); 429 bodies are the error envelope "Too many requests" and carry no
   Retry-After.
@@ -88,6 +92,11 @@ DEFAULTS = {
     "blocked_customers": [],
     "expired_licenses": [],
     "missing_scopes": [],
+    "token_calls_per_day": 200,
+    "token_limit_status": 429,
+    "error_limit": 10,
+    "error_block_seconds": 3600,
+    "error_block_status": 429,
 }
 
 # The app scope each endpoint needs (None: no scope), checked against missing_scopes.
@@ -136,6 +145,13 @@ def validate(overrides: dict, allow_mode: bool = False) -> dict:
     unknown = set(overrides.get("missing_scopes", [])) - {scope for scope in SCOPES.values() if scope}
     if unknown:
         raise ValueError(f"Unknown scope in missing_scopes: {', '.join(sorted(unknown))}")
+    if overrides.get("token_limit_status", 429) not in (400, 429):
+        raise ValueError("token_limit_status must be 400 or 429")
+    if overrides.get("error_block_status", 429) not in (403, 429):
+        raise ValueError("error_block_status must be 403 or 429")
+    for key in ("token_calls_per_day", "error_limit", "error_block_seconds"):
+        if overrides.get(key, 0) < 0:
+            raise ValueError(f"{key} must not be negative")
     return overrides
 
 

@@ -5,6 +5,7 @@ import threading
 from flask import current_app
 
 from . import seed
+from .budgets import Budgets
 from .clock import Clock
 from .faults import FaultBook
 from .grants import GrantStore
@@ -32,6 +33,7 @@ class Simulator:
             self.instances: dict[str, Instance] = seed.demo_instances()
             self.grants = GrantStore()
             self.limiter = RateLimiter()
+            self.budgets = Budgets()
             self.faults = FaultBook()
             self.calls: list[dict] = []
             self._rows: dict[tuple, list[dict]] = {}

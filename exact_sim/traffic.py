@@ -9,6 +9,7 @@ from flask import g
 from flask import request
 
 from .clock import next_minute
+from .budgets import COUNTED_ERRORS
 from .faults import Fault
 from .ratelimit import minutely_headers
 from .render import JSON_TYPE
@@ -33,8 +34,10 @@ class Target:
 
 
 def init_app(app: Flask) -> None:
-    """Install the fault and call-log hooks."""
+    """Install the error block, fault and call-log hooks (the block first: a blocked key reaches nothing else)."""
+    app.before_request(refuse_blocked)
     app.before_request(inject_fault)
+    app.after_request(count_error)
     app.after_request(record_call)
 
 
@@ -51,6 +54,49 @@ def describe(path: str) -> Target | None:
     if head.isdigit():
         return Target(cc, "rest", tail, int(head))
     return Target(cc, "rest", resource, None)
+
+
+BLOCKED = "The API key is blocked for this endpoint: too many errors within an hour."
+
+
+def refuse_blocked() -> Response | None:
+    """A REST call of a key (app, user, division, endpoint) that erred too often this hour gets the block's answer."""
+    key = _error_key(describe(request.path))
+    if key is None:
+        return None
+    sim = current_sim()
+    with sim.lock:
+        until = sim.budgets.blocked_until(key, sim.now())
+        status = sim.settings["error_block_status"]
+    if until is None:
+        return None
+    g.blocked = True
+    return json_response(envelope(BLOCKED), status)
+
+
+def count_error(response: Response) -> Response:
+    """Count a 400/401/403/404 answer (armed faults too) towards its key's error block."""
+    if response.status_code in COUNTED_ERRORS and not g.get("blocked"):
+        key = _error_key(describe(request.path))
+        if key is not None:
+            sim = current_sim()
+            with sim.lock:
+                sim.budgets.count_error(key, sim.settings, sim.now())
+    return response
+
+
+def _error_key(target: Target | None) -> tuple | None:
+    """Whose REST call this is, as the error block counts it: (cc, client_id, user, division, endpoint); None for
+    other calls and for bearer tokens the simulator never issued."""
+    if target is None or target.kind != "rest":
+        return None
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    sim = current_sim()
+    with sim.lock:
+        chain = sim.grants.caller(target.cc, token.strip()) if scheme.lower() == "bearer" else None
+    if chain is None:
+        return None
+    return target.cc, chain.client_id, chain.username.lower(), target.division, target.endpoint.removesuffix("/$count")
 
 
 def inject_fault() -> Response | None:

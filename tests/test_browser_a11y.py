@@ -1,4 +1,6 @@
 """WCAG 2.2 AA: axe-core on every step and state of the settings screen, in Dutch and in English."""
+import time
+
 import pytest
 
 from a11y import describe
@@ -177,12 +179,21 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
         page.goto(f"{live_app}/exact/verbreken")
         audit(page, "disconnect confirmation")
 
-        # Exact stops accepting the tokens: an action ends on the error page, the overview shows the banner.
+        # Exact refuses a token: an action ends on the error page, saying when to try again; the state stays.
         sim.fault("*", "401")
         page.goto(f"{live_app}/exact/instellingen")
         page.locator("form.inline button[type=submit]").click()
         expect(page.locator("#exact [role=alert]")).to_be_visible()
         audit(page, "error page (Exact refused)")
+        # Exact stops accepting the grant: its token endpoint says so at the next renewal; the overview shows the banner.
+        with app.app_context():
+            from models import Connection
+            sim.revoke(PIET)
+            sim.advance(580)
+            Connection.update(token_issued_at=time.time() - 580, token_expires_at=time.time() + 20).execute()
+        page.goto(f"{live_app}/exact/instellingen")
+        page.locator("form.inline button[type=submit]").click()
+        expect(page.locator("#exact [role=alert]")).to_be_visible()
         page.goto(f"{live_app}/exact")
         expect(page.locator("#exact")).to_have_attribute("data-exact-state", "expired")
         audit(page, "overview, expired")

@@ -6,6 +6,7 @@ import pytest
 from exact import (DivisionBlocked, ExactClient, ExactRequestError, ExactUnavailable, NoDivisionAccess, RateLimited,
                    ReauthorizationRequired)
 from exact import Token
+from exact.errors import AccessTokenRefused
 from simhelpers import ACCOUNTANT, JAN, KARIN, PIET, SOFIE
 from test_exact_support import connect, make_client, make_oauth
 
@@ -118,18 +119,47 @@ def test_exact_saying_too_early_leaves_the_current_token_in_use(sim):
     assert len(sim.calls(endpoint="oauth2/token")) == 2  # the exchange and one refused refresh, not one per call
 
 
-def test_401_with_a_fresh_token_needs_reauthorization_without_retrying(sim):
+def test_401_within_570_s_of_the_token_is_a_wait_without_a_token_call(sim):
     client, saved = make_client(sim, JAN)
     sim.fault("current/Me", "401")
     sim.clear_calls()
-    with pytest.raises(ReauthorizationRequired):
+    with pytest.raises(AccessTokenRefused) as raised:
         client.me()
-    assert len(sim.calls()) == 1 and saved == []
+    assert len(sim.calls()) == 1 and saved == []  # Exact's 570 s forbid a new token: not asked
+    assert raised.value.retry_at == client.token.issued_at + 570
 
 
-def test_revoked_access_needs_reauthorization(sim):
+def test_401_after_570_s_renews_the_token_once_and_retries_the_call(sim):
+    sim.settings(access_token_ttl=900)  # 570 s after a token there is time left by our clock: not due, yet renewable
+    client, saved = make_client(sim, JAN)
+    old = client.token
+    sim.advance(600)
+    sim.fault("current/Me", "401")  # e.g. revoked in flight, or expired early by Exact's clock
+    sim.clear_calls()
+    assert client.me()["UserName"] == JAN
+    assert [(call["endpoint"], call["status"]) for call in sim.calls()] == [
+        ("current/Me", 401), ("oauth2/token", 200), ("current/Me", 200)]
+    assert saved == [client.token] and client.token.refresh_token != old.refresh_token
+
+
+def test_a_second_401_after_renewing_is_a_wait_not_a_dead_grant(sim):
+    sim.settings(access_token_ttl=900)
+    client, saved = make_client(sim, JAN)
+    sim.advance(600)
+    sim.fault("current/Me", "401", count=2)
+    sim.clear_calls()
+    with pytest.raises(AccessTokenRefused) as raised:
+        client.me()
+    assert [call["endpoint"] for call in sim.calls()] == ["current/Me", "oauth2/token", "current/Me"]
+    assert len(saved) == 1 and raised.value.retry_at == saved[0].issued_at + 570
+
+
+def test_revoked_access_is_a_wait_until_the_token_endpoint_says_the_grant_is_dead(sim):
     client, _ = make_client(sim, JAN)
     sim.revoke(JAN)
+    with pytest.raises(AccessTokenRefused):
+        client.me()  # within 570 s: Exact's token endpoint may not be asked yet
+    sim.advance(575)
     with pytest.raises(ReauthorizationRequired):
         client.me()
 
@@ -149,7 +179,7 @@ def test_token_from_another_country_is_refused(sim):
     nl_client, _ = make_client(sim, JAN, "nl")
     _, be_token = connect(sim, SOFIE, "be")
     nl_client.token = be_token
-    with pytest.raises(ReauthorizationRequired):
+    with pytest.raises(AccessTokenRefused):
         nl_client.me()
 
 
@@ -255,7 +285,7 @@ def test_an_unreachable_host_means_exact_is_unavailable(sim):
 def test_errors_and_reprs_never_show_tokens(sim):
     client, _ = make_client(sim, JAN)
     sim.fault("current/Me", "401")
-    with pytest.raises(ReauthorizationRequired) as raised:
+    with pytest.raises(AccessTokenRefused) as raised:
         client.me()
     error = raised.value
     shown = " ".join([str(error), repr(error), error.detail, error.message("nl"), error.message("en"), repr(client)])

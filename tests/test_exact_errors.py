@@ -8,6 +8,7 @@ from exact.errors import (AccessDenied, ApplicationScopeViolated, AttentionNeede
                           ConfigurationError, CurrentDivisionNotGranted, DivisionBlocked, ExactError,
                           ExactRequestError, ExactUnavailable, InactiveUser, LicenseExpired, NoDivisionAccess,
                           RateLimited, ReauthorizationRequired, TooEarlyToRefresh)
+from exact.errors import AccessTokenRefused, ErrorLimitReached, TokenBudgetSpent
 
 DETAIL = "POST /api/oauth2/token -> HTTP 400; error: invalid_grant"
 EXAMPLES = [
@@ -29,6 +30,9 @@ EXAMPLES = [
     BlockedCustomer(DETAIL),
     LicenseExpired(DETAIL),
     ApplicationScopeViolated("financial/Journals", DETAIL),
+    AccessTokenRefused(1_570.0, DETAIL),
+    TokenBudgetSpent(86_400.0, 200, DETAIL),
+    ErrorLimitReached(3_600.0, "financial/Journals", DETAIL),
 ]
 
 
@@ -146,3 +150,12 @@ def test_error_message_reads_exacts_error_envelope():
     envelope = {"error": {"code": "", "message": {"lang": "", "value": "Forbidden"}}}
     assert odata.error_message(envelope) == "Forbidden"
     assert odata.error_message({"d": {}}) == ""
+
+
+def test_the_waits_say_the_connection_is_fine_and_name_no_token():
+    for error in (AccessTokenRefused(1_570.0), TokenBudgetSpent(86_400.0, 200), ErrorLimitReached(3_600.0)):
+        assert "opnieuw te verbinden" in error.message("nl") or "niets te doen" in error.message("nl") \
+            or "blokkeert" in error.message("nl")
+        assert "token" not in error.message("nl").lower() and "token" not in error.message("en").lower()
+    assert "200 keer per dag" in TokenBudgetSpent(86_400.0, 200).message("nl")
+    assert "200 times a day" in TokenBudgetSpent(86_400.0, 200).message("en")

@@ -11,6 +11,7 @@ does not escape what was formatted into it); nothing is wrapped in `Markup` or p
 """
 import ast
 import re
+import time
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
@@ -211,6 +212,11 @@ def test_every_page_and_refusal_shows_exacts_texts_as_text(client, wizard, sim):
     sim.fault("financial/Journals", "503")
     shows_as_text(client.post("/exact/instellingen/vernieuwen"), 503)
     sim.fault("financial/Journals", "401")
+    shows_as_text(client.post("/exact/instellingen/vernieuwen"), 503)  # a 401 alone is a wait, with its time
+    assert Connection.get().status == Connection.SAVED
+    sim.revoke(JAN)  # 570 s on, the token endpoint says the grant is dead
+    sim.advance(580)
+    Connection.update(token_issued_at=time.time() - 580, token_expires_at=time.time() + 20).execute()
     shows_as_text(client.post("/exact/instellingen/vernieuwen"), 401)
     assert Connection.get().status == Connection.EXPIRED
     shows_as_text(client.get("/exact"), 200, exact.name(101), exact.full_name)

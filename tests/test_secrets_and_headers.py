@@ -272,14 +272,15 @@ def test_no_secret_leaks_in_logs_pages_or_the_database_over_a_connections_life(a
     make_due(sim)
     report = {"status": 401, "endpoint": "101/crm/Accounts", "reason": None}
     answer = client.post(f"/api/v1/accounts/{ACCOUNT}/connection/problems", headers=service, json=report)
-    assert answer.json["outcome"] == "working"
+    assert answer.json["outcome"] == "refreshed"
 
     # The operator rotates the key that encrypts tokens at rest.
     app.config["TOKEN_KEYS"] = [Fernet.generate_key().decode(), *app.config["TOKEN_KEYS"]]
     cli_output.append(cli.invoke(args=["rotate-token-keys"]).output)
     assert "re-encrypted the tokens of 1 connections" in cli_output[-1]
 
-    # Exact failing: a 500 and a broken body on a page, a broken and a failed refresh, then a 401 that expires us.
+    # Exact failing: a 500 and a broken body on a page, a broken and a failed refresh, a 401 (a wait), then a revoked
+    # grant that expires us.
     for kind in ("500", "malformed"):
         sim.fault("financial/Journals", kind)
         assert client.post("/exact/instellingen/vernieuwen").status_code == 503
@@ -288,6 +289,9 @@ def test_no_secret_leaks_in_logs_pages_or_the_database_over_a_connections_life(a
         sim.fault("oauth2/token", kind)
         assert client.post(token_api, headers=service).status_code == 503
     sim.fault("financial/Journals", "401")
+    assert client.post("/exact/instellingen/vernieuwen").status_code == 503
+    sim.revoke(JAN)
+    make_due(sim)
     assert client.post("/exact/instellingen/vernieuwen").status_code == 401
     assert Connection.get().status == Connection.EXPIRED
 

@@ -3,6 +3,8 @@ import multiprocessing
 import threading
 import time
 
+import pytest
+
 from conftest import config_for_another_process
 from models import Connection
 from simhelpers import JAN
@@ -56,3 +58,32 @@ def test_one_refresh_for_a_hundred_concurrent_callers(app, wizard, sim):
     assert handed_out == {Connection.get().access_token} and before.access_token not in handed_out
     assert sim.get(handed_out.pop(), "current/Me").status_code == 200
     assert Connection.get().refresh_token != before.refresh_token
+
+
+@pytest.mark.parametrize("seconds_left, status", [(20, 200), (-5, 503)])
+def test_a_hundred_concurrent_callers_in_a_too_early_period_make_one_token_call(app, wizard, sim, seconds_left, status):
+    """Due by our clock, not by Exact's: Exact says "too early" once, and every process remembers it. While the token
+    is valid every caller gets it; once it has expired every caller hears when to ask again."""
+    app.config["SERVICE_KEYS"] = {"sync-worker": KEY}
+    assert wizard.complete(JAN, 101).status_code == 303
+    before = Connection.get()
+    now = time.time()
+    Connection.update(token_issued_at=now - 600 + seconds_left, token_expires_at=now + seconds_left).execute()
+    sim.clear_calls()
+
+    config = config_for_another_process(app, "SERVICE_KEYS")
+    start_at = time.time() + 8
+    with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
+        batches = pool.starmap(ask_for_tokens, [(config, start_at)] * PROCESSES)
+    results = [result for batch in batches for result in batch]
+
+    assert [code for code, _body in results] == [status] * PROCESSES * THREADS
+    token_calls = [call for call in sim.calls() if call["kind"] == "token"]
+    assert [call["status"] for call in token_calls] == [400]  # one "too early", heard by every process
+    stored = Connection.get()
+    assert stored.refresh_token == before.refresh_token and stored.status == Connection.SAVED
+    if status == 200:
+        assert {body["access_token"] for _code, body in results} == {before.access_token}
+    else:
+        assert {body["error"] for _code, body in results} == {"too_early"}
+        assert {body["reset_at"] for _code, body in results} == {stored.refresh_not_before}

@@ -128,10 +128,11 @@ def test_every_change_reaches_outsmart_signed_in_the_background(app, sim, live_a
     then("connection.expired", "expired", BAKKER, "ReauthorizationRequired")
     admin.connect(sim, JAN)  # Verbind opnieuw: the locked administration is kept
     then("connection.connected", "saved", BAKKER)
-    # The states another part of issue 15 adds call the same function, in their own transaction.
-    with db.atomic():
-        outbox.enqueue(Connection.get(), "connection.needs_attention", reason="daily_budget")
-    then("connection.needs_attention", "saved", BAKKER, "daily_budget")
+    # Exact refuses the saved connection: its licence expired (a page reading the lists meets the 403).
+    sim.settings(expired_licenses=[101])
+    assert admin.post("/exact/instellingen/vernieuwen").status_code == 409
+    then("connection.needs_attention", "needs_attention", BAKKER, "LicenseExpired")
+    sim.settings(expired_licenses=[])
     assert admin.post("/exact/verbreken").status_code == 303
     then("connection.disconnected", "disconnected", BAKKER)
 

@@ -1,5 +1,6 @@
 """Step 7 and after: the pre-save checks, Opslaan, the lock, editing, disconnecting and connecting again."""
 import re
+import time
 
 from models import Connection
 from models import Event
@@ -147,7 +148,11 @@ def test_connect_again_after_disconnect_to_another_administration(client, wizard
 def test_exact_refusing_the_tokens_marks_the_connection_expired(client, wizard, sim):
     ready_to_save(wizard)
     wizard.save()
-    sim.fault("*", "401")
+    # Revoked at Exact; 570 s on, the next page asks the token endpoint, which says the grant is dead. (A 401 alone
+    # does not expire a connection: tests/test_exact_budget.py.)
+    sim.revoke(JAN)
+    sim.advance(580)
+    Connection.update(token_issued_at=time.time() - 580, token_expires_at=time.time() + 20).execute()
     response = client.post("/exact/instellingen/vernieuwen")
     assert response.status_code == 401
     assert 'data-exact-state="expired"' in response.get_data(as_text=True)  # the host is told (exact:status)

@@ -17,6 +17,8 @@ from exact.errors import ExactError
 from exact.errors import ExactUnavailable
 from exact.errors import RateLimited
 from exact.errors import ReauthorizationRequired
+from exact.errors import TokenBudgetSpent
+from exact.errors import TooEarlyToRefresh
 from exact.hosts import COUNTRIES
 from models import Connection
 from views import worker_reports
@@ -133,6 +135,14 @@ def access_token(account):
                        "must reconnect it in the Exact Online settings.", state=Connection.EXPIRED)
     except RateLimited as limited:
         return _retry_later(429, "rate_limited", "Exact Online's rate limit is reached.", limited.reset_at)
+    except TooEarlyToRefresh as early:
+        return _retry_later(503, "too_early", "Exact Online does not give this connection a new access token yet "
+                            "(it answered that the last one is too recent); the connection stays as it is. Ask again "
+                            "after reset_at (also Retry-After).", early.retry_at)
+    except TokenBudgetSpent as spent:
+        return _retry_later(503, "token_budget_spent", f"Exact Online gives an Exact user at most {spent.limit} "
+                            "access tokens a day and today's are used up; the connection stays as it is. Ask again "
+                            "after reset_at, 00:00 UTC (also Retry-After).", spent.retry_at)
     except ExactUnavailable:
         return _retry_later(503, "exact_unavailable", "Exact Online is unavailable; try again later.", time.time() + 60)
     except ExactError as error:
@@ -184,11 +194,10 @@ def connection_problems(account):
     log.info("API: service %r reported HTTP %d (Reason %r) on %s for account %r; checked: %s", g.service,
              report.status, report.reason, report.endpoint, account, checked.outcome)
     if checked.outcome == worker_reports.CHECK_LATER:
-        return _retry_later(503, "check_later", "Exact Online refuses the connection's own token as well, and allows "
-                            "no new one yet, so whether the connection still works cannot be told now; nothing was "
-                            "changed. Report it again after Retry-After if it persists.", checked.retry_at)
+        return _retry_later(503, "check_later", worker_reports.advice(checked, report), checked.retry_at)
     return jsonify({"account": account, "state": checked.state, "outcome": checked.outcome,
-                    "reason": attention_reason(checked.reason), "message": worker_reports.advice(checked, report)})
+                    "reason": attention_reason(checked.reason) if checked.outcome == worker_reports.NEEDS_ATTENTION
+                    else None, "message": worker_reports.advice(checked, report)})
 
 
 @bp.get("/openapi.json", provide_automatic_options=False)

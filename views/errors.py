@@ -1,22 +1,24 @@
 """Errors in plain words, shaped to swap into the step like any other answer."""
 import logging
+import math
+import time
 
 from flask import current_app
 from flask import request
 from flask import url_for
 from flask_babel import get_locale
-from markupsafe import escape
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.exceptions import SecurityError
 
+import connections
 from exact.errors import AttentionNeeded
 from exact.errors import ExactError
 from exact.errors import RateLimited
 from exact.errors import ReauthorizationRequired
-import connections
 from views.account import current_connection
 from views.api import problem
 from views.htmx import render_step
@@ -51,20 +53,24 @@ def retry_url() -> str:
 
 
 def exact_failed(error: ExactError):
-    """Exact refused or failed: say what happened and offer to try again; nothing saved has changed."""
+    """Exact refused or failed: say what happened and offer to try again; nothing saved has changed.
+
+    A dead grant was marked expired where the token endpoint said so (token_store.py); nothing else expires it.
+    """
     log.warning("Exact call failed on %s: %s", request.path, error.detail)
     connection = current_connection()
-    if isinstance(error, ReauthorizationRequired) and connection.id is not None:
-        connections.mark_expired(connection, error)
-        connection = current_connection()
     if isinstance(error, AttentionNeeded) and connection.is_locked:
         connections.needs_attention(connection, error)  # a saved connection stops synchronising and says why
         connection = current_connection()
     status = next((code for kind, code in EXACT_STATUS.items() if isinstance(error, kind)), 503)
     retry = retry_url()
-    return render_step("error.html", status, connection=connection,
-                       message=error.message(get_locale().language), retry=retry,
-                       reconnect=isinstance(error, ReauthorizationRequired) or getattr(error, "reconnect_helps", False))
+    until = getattr(error, "retry_at", None) or None  # a wait of ours (Exact's rules): when it ends
+    response = render_step("error.html", status, connection=connection,
+                           message=error.message(get_locale().language), retry=retry, until=until,
+                           reconnect=isinstance(error, ReauthorizationRequired) or getattr(error, "reconnect_helps", False))
+    if until is not None:
+        response.headers["Retry-After"] = str(max(1, math.ceil(until - time.time())))
+    return response
 
 
 # A form too large to read (Flask's MAX_FORM_* limits): 413, raised by reading it. A NUL character in the path, the

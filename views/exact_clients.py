@@ -1,13 +1,21 @@
-"""Exact Online for the views: clients built from configuration, their tokens from the store, lists cached."""
+"""Exact Online for the views: clients built from configuration, their tokens from the store, lists cached, and
+Exact's limits on the app (token calls per Exact user and day, errors per endpoint and hour) kept for them."""
+import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
+from limits.storage import storage_from_string
 
 import connections
+import limit_store  # noqa: F401  (registers the database:// storage with `limits`)
 from exact.client import ExactClient
 from exact.hosts import base_url
 from exact.oauth import ExactOAuth
 from exact.tokens import Token
+from exact_limits import ExactLimits
+from exact_limits import TokenBudget
 from models import Connection
 from models import ExactList
 from models import db
@@ -42,14 +50,29 @@ def oauth_for(country: str) -> ExactOAuth:
                       allow_insecure_transport=config["EXACT_ALLOW_HTTP"])
 
 
+def exact_limits() -> ExactLimits:
+    """Exact's limits on the configured app, counted in the app's database (RATELIMIT_STORAGE_URI)."""
+    config = current_app.config
+    return ExactLimits(storage_from_string(config["RATELIMIT_STORAGE_URI"]), config["EXACT_CLIENT_ID"],
+                       config["EXACT_TOKEN_CALLS_PER_DAY"], config["EXACT_ERRORS_PER_HOUR"])
+
+
 def token_store() -> TokenStore:
-    """The connections' tokens, refreshed at the configured Exact."""
-    return TokenStore(oauth_for)
+    """The connections' tokens, refreshed at the configured Exact within the day's token calls of each Exact user."""
+    return TokenStore(oauth_for, limits=exact_limits())
 
 
 def login_client(country: str, token: Token, on_token) -> ExactClient:
-    """A REST client for a login that is not stored yet (the callback): it refreshes straight at Exact."""
-    return _client(country, token, oauth_for(country).refresh, on_token)
+    """A REST client for a login that is not stored yet (the callback): it refreshes straight at Exact. Its errors
+    count for its Exact user once login_counted() has named them."""
+    return _client(country, token, oauth_for(country).refresh, on_token, exact_limits().guard(None))
+
+
+def login_counted(client: ExactClient, me: dict) -> None:
+    """A login's code exchange was a token call of the Exact user current/Me names: count it, and the client's errors
+    from now on for that user."""
+    exact_limits().count_token_call(me.get("UserID"))
+    client.guard.user = me.get("UserID")
 
 
 @contextmanager
@@ -59,19 +82,60 @@ def client_for(connection: Connection):
     When the block ends, whatever it did, the call budgets Exact announced are kept for the health panel: a block
     that also saves keeps them after its own transaction, so a crash inside it leaves the row as it was.
     """
-    client = _client(connection.country, connection.token, token_store().refresher(connection.id),
-                     on_token=connection.hold_token)  # the page shows the token's new lifetime
+    limits = exact_limits()
+    client = _client(connection.country, connection.token,
+                     TokenStore(oauth_for, limits=limits).refresher(connection.id),
+                     on_token=connection.hold_token,  # the page shows the token's new lifetime
+                     guard=limits.guard(connection.exact_user_id))
     try:
         yield client
     finally:
         connections.record_rate_limits(connection, client.rate_limits)
 
 
-def _client(country: str, token: Token, refresh, on_token) -> ExactClient:
+def _client(country: str, token: Token, refresh, on_token, guard) -> ExactClient:
     config = current_app.config
     return ExactClient(host_for(country), token, refresh=refresh, on_token=on_token,
                        timeout=config["EXACT_HTTP_TIMEOUT"],
-                       wait_for_minutely_reset_up_to=config["EXACT_WAIT_FOR_MINUTE_RESET"])
+                       wait_for_minutely_reset_up_to=config["EXACT_WAIT_FOR_MINUTE_RESET"], guard=guard)
+
+
+# What each endpoint our pages call holds, in the words of the health panel ("too many errors at …").
+ENDPOINT_WORDS = {
+    "current/Me": _l("uw gebruikersgegevens"),
+    "system/Divisions": _l("de administraties"),
+    "users/UserHasRights": _l("de rechten van de gebruiker"),
+    "financial/Journals": _l("de dagboeken"),
+    "financial/GLAccounts": _l("de grootboekrekeningen"),
+    "vat/VATCodes": _l("de btw-codes"),
+    "cashflow/PaymentConditions": _l("de betalingscondities"),
+    "logistics/ItemGroups": _l("de artikelgroepen"),
+    "crm/AccountClassifications": _l("de relatietypen"),
+    "crm/Accounts": _l("de relaties"),
+    "logistics/Items": _l("de artikelen"),
+}
+
+
+@dataclass(frozen=True)
+class Health:
+    """Exact's limits as they stand for a connection, for its health panel."""
+
+    budget: TokenBudget
+    refresh_wait_until: float | None  # Exact said "too early": no new token before then
+    blocks: list[tuple[str, float]]  # (what, until) our calls keep away from after too many errors
+
+
+def health(connection: Connection) -> Health:
+    """The day's token calls of the connection's Exact user, a "too early" that holds, and the endpoints of its
+    administration our calls keep away from."""
+    limits = exact_limits()
+    wait = connection.refresh_not_before
+    return Health(
+        budget=limits.token_budget(connection.exact_user_id),
+        refresh_wait_until=wait if wait is not None and wait > time.time() else None,
+        blocks=[(str(ENDPOINT_WORDS.get(block.endpoint, block.endpoint)), block.lifts_at)
+                for block in limits.blocks(connection.exact_user_id)
+                if block.division in (None, connection.working_division)])
 
 
 def master_data(connection: Connection, division: int, refresh: bool = False, filters=()) -> dict:

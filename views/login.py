@@ -36,6 +36,7 @@ from views.account import current_visit
 from views.addresses import app_host
 from views.exact_clients import host_for
 from views.exact_clients import login_client
+from views.exact_clients import login_counted
 from views.exact_clients import oauth_for
 from views.failures import exact_error_message
 from views.failures import is_error_key
@@ -189,6 +190,7 @@ def _read_login(attempt: LoginAttempt, code: str) -> connections.Login:
     refreshed = {}
     client = login_client(country, token, lambda new: refreshed.update(token=new))
     me = client.me()
+    login_counted(client, me)
     try:
         divisions = client.divisions(me["CurrentDivision"])
     except NoDivisionAccess as refused:

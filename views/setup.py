@@ -25,6 +25,7 @@ from views.account import current_connection
 from views.account import current_user
 from views.exact_clients import FILTER_LISTS
 from views.exact_clients import client_for
+from views.exact_clients import health as exact_health
 from views.exact_clients import host_for
 from views.exact_clients import master_data
 from views.exact_clients import preview_counts
@@ -58,7 +59,8 @@ def overview():
     if connection.status in (Connection.SAVED, Connection.NEEDS_ATTENTION) and connection.settings:
         settings_form = SettingsForm({}, data=connection.settings, meta={"csrf": False})
     return render_step("overview.html", connection=connection, settings_form=settings_form,
-                       history=Event.history(connection.account) if connection.id else [])
+                       history=Event.history(connection.account) if connection.id else [],
+                       health=exact_health(connection) if connection.is_locked else None)
 
 
 @bp.get("/administratie")

@@ -4,11 +4,12 @@ Exact by the app itself before anything changes: a report alone never changes a 
 The check:
 - `current/Me` with the connection's own token (refreshed through the token store first when it is due). When Exact
   accepts it, the grant works: the worker's token was old, or revoked in flight. Nothing changes.
-- When Exact refuses our own token too, a refresh decides (token_store, under the row lock): a new token means the
-  grant works (the worker fetches it from the token API); the token endpoint saying the grant is dead expires the
-  connection (the store's connections.mark_expired: the state, the history event, and whatever else that operation
-  tells). Within Exact's 570 s after the last token no refresh is possible: the answer is "check again at …", and
-  nothing changes.
+- When Exact refuses our own token too, the client renews it through the token store (under the row lock) and asks
+  once more: a new token that works means the grant works (the worker fetches it from the token API); the token
+  endpoint saying the grant is dead expires the connection (the store's connections.mark_expired: the state, the
+  history event, OutSmart's webhook). Within Exact's 570 s after the last token, or while Exact may not be asked
+  (too early, the day's token calls spent, too many errors this hour), nothing can be concluded: the answer says
+  when to report again, and nothing changes.
 - A 403, and any refusal our own check gets besides a 401, goes to `forbidden()`: the one place where Exact's 403
   reasons are handled. A reason that needs attention (an inactive or blocked user, a blocked customer, an expired
   licence, a missing app scope) is confirmed by the app's own calls (current/Me, the locked administration, the
@@ -21,24 +22,25 @@ from dataclasses import dataclass
 import connections
 from exact.errors import ATTENTION_REASONS
 from exact.errors import SCOPE_VIOLATED
+from exact.errors import AccessTokenRefused
 from exact.errors import AttentionNeeded
 from exact.errors import DivisionBlocked
+from exact.errors import ErrorLimitReached
 from exact.errors import ExactError
 from exact.errors import ExactRequestError
 from exact.errors import NoDivisionAccess
 from exact.errors import ReauthorizationRequired
-from exact.tokens import MIN_SECONDS_BETWEEN_TOKENS
-from exact.tokens import Token
+from exact.errors import TokenBudgetSpent
+from exact.errors import TooEarlyToRefresh
 from forms.connection_test import NOT_PROBED
 from models import Connection
 from views.exact_clients import client_for
-from views.exact_clients import token_store
 
 # What the checks can conclude.
 WORKING = "working"  # Exact accepts the connection's token: nothing changed
 REFRESHED = "refreshed"  # Exact refused the token but the grant works: the token was renewed
 EXPIRED = "expired"  # the token endpoint says the grant is dead: the connection is expired
-CHECK_LATER = "check_later"  # our token is refused too and Exact allows no refresh yet: nothing changed
+CHECK_LATER = "check_later"  # Exact may not be asked what would tell (yet): nothing changed
 NEEDS_ATTENTION = "needs_attention"  # our own calls are refused for a reason someone must put right: that state
 
 STATUSES = (401, 403)
@@ -84,8 +86,8 @@ class Checked:
 
     outcome: str
     state: str
-    retry_at: float | None = None  # CHECK_LATER: when a refresh can tell (epoch seconds)
-    reason: str | None = None  # NEEDS_ATTENTION: the exact.errors key of Exact's refusal
+    retry_at: float | None = None  # CHECK_LATER: when Exact may be asked again (epoch seconds)
+    reason: str | None = None  # NEEDS_ATTENTION: the exact.errors key of Exact's refusal; CHECK_LATER: why the wait
 
 
 def read(content_is_json: bool, body: bytes) -> Report:
@@ -127,17 +129,34 @@ def read(content_is_json: bool, body: bytes) -> Report:
     return Report(status, endpoint, int(division) if division else None, reason, message, matched["resource"])
 
 
+# Why Exact may not be asked now: each says until when (retry_at).
+WAITS = (AccessTokenRefused, TooEarlyToRefresh, TokenBudgetSpent, ErrorLimitReached)
+
+
 def check(connection: Connection, report: Report) -> Checked:
     """Check at Exact what the worker reported about this saved connection, and act only on what the check finds.
 
     Exact failing during the check (rate limit, unavailable) raises its ExactError: nothing changed.
     """
     try:
-        refused = _refused_token(connection)
+        return _check(connection, report)
+    except ReauthorizationRequired:
+        # The token endpoint said the grant is dead: the store expired the connection (connections.mark_expired).
+        # Or it was no longer logged in when the store locked it: the same for the worker.
+        return Checked(EXPIRED, _state(connection))
+    except WAITS as wait:
+        return Checked(CHECK_LATER, _state(connection), wait.retry_at, type(wait).__name__)
+
+
+def _check(connection: Connection, report: Report) -> Checked:
+    before = connection.access_token
+    try:
+        with client_for(connection) as client:
+            client.me()
     except (AttentionNeeded, ExactRequestError) as seen:  # Exact refused our own check, not for the token
         return forbidden(connection, report, seen)
-    checked = _refresh_decides(connection, refused) if refused is not None else Checked(WORKING, _state(connection))
-    if report.status == 403 and checked.outcome in (WORKING, REFRESHED):
+    checked = Checked(REFRESHED if client.token.access_token != before else WORKING, _state(connection))
+    if report.status == 403:
         return forbidden(connection, report, None) or checked
     return checked
 
@@ -187,8 +206,8 @@ _FETCH = "Fetch a token again (POST /api/v1/accounts/{account}/access-token) and
 _ADVICE = {
     (WORKING, 401): "Exact Online accepts the connection's own token: the token you used was out of date or revoked "
                     "in flight. Nothing was changed. " + _FETCH,
-    (REFRESHED, 401): "Exact Online no longer accepted the connection's token, but its grant works: the token was "
-                      "renewed. " + _FETCH,
+    (REFRESHED, 401): "The connection's token was renewed and Exact Online accepts the new one: the grant works. "
+                      + _FETCH,
     (WORKING, 403): "Exact Online accepts the connection: the refusal concerns the request you made (its endpoint, "
                     "administration or the user's rights). Nothing was changed.",
     (REFRESHED, 403): "Exact Online accepts the connection (its token was renewed): the refusal concerns the request "
@@ -199,39 +218,29 @@ _ADVICE = {
 }
 
 
+# Why a report cannot be checked yet, for the worker's developer.
+_WAIT_WORDS = {
+    "AccessTokenRefused": "Exact Online refuses the connection's own token as well, and gives no new one before "
+                          "reset_at, so whether the connection still works cannot be told yet",
+    "TooEarlyToRefresh": "Exact Online gives the connection no new token before reset_at (it answered that the last "
+                         "one is too recent), so the report cannot be checked yet",
+    "TokenBudgetSpent": "The Exact user's token calls for today are used up (a new token from 00:00 UTC), so the "
+                        "report cannot be checked yet",
+    "ErrorLimitReached": "The app's calls to Exact Online failed so often this hour that it asks nothing more before "
+                         "reset_at (Exact would block it), so the report cannot be checked yet",
+}
+
+
 def advice(checked: Checked, report: Report) -> str:
     """What the check found and what the worker should do, in a sentence or two (English)."""
+    if checked.outcome == CHECK_LATER:
+        why = _WAIT_WORDS.get(checked.reason, "Exact Online may not be asked now")
+        return f"{why}; nothing was changed. Report it again after Retry-After if it persists."
     if checked.outcome == NEEDS_ATTENTION:
         return (f"Exact Online refuses this connection ({checked.reason.partition(':')[0]}), as the app's own check "
                 "confirmed: it needs attention, and no token is handed out until it is put right. Stop synchronising "
                 "this account.")
     return _ADVICE.get((checked.outcome, report.status), f"The report was checked at Exact Online: {checked.outcome}.")
-
-
-def _refused_token(connection: Connection) -> Token | None:
-    """current/Me with the connection's token: None when Exact accepts it, else the token it refused."""
-    with client_for(connection) as client:
-        try:
-            client.me()
-        except ReauthorizationRequired:
-            return client.token
-    return None
-
-
-def _refresh_decides(connection: Connection, refused: Token) -> Checked:
-    """Exact refused our own token too: only its token endpoint can say whether the grant is dead."""
-    try:
-        token = token_store().valid_token(connection.id, force=True)
-    except ReauthorizationRequired:
-        # The token endpoint says the grant is dead: the store expired the connection (connections.mark_expired).
-        # Or it was no longer logged in when the store locked it: the same for the worker.
-        return Checked(EXPIRED, _state(connection))
-    if token.access_token == refused.access_token:  # no new token: Exact's 570 s since the last one have not passed
-        return Checked(CHECK_LATER, _state(connection), token.issued_at + MIN_SECONDS_BETWEEN_TOKENS)
-    renewed = Connection.by_id(connection.id)
-    if _refused_token(renewed) is not None:  # even a new token refused: no conclusion before the next one
-        return Checked(CHECK_LATER, _state(connection), token.issued_at + MIN_SECONDS_BETWEEN_TOKENS)
-    return Checked(REFRESHED, _state(connection))
 
 
 def _state(connection: Connection) -> str:
