@@ -66,17 +66,19 @@ def summary(output: str) -> dict:
 
 def seed_due_connections(sim, count: int, days_old: int = 21) -> dict[str, str]:
     """`count` Exact users (POST /_sim/seed), each logged in once at the simulator (a grant chain of its own), and
-    `count` saved connections holding their tokens, inserted directly; then `days_old` days pass at Exact, and the
-    rows say the tokens were issued that long ago. Returns {account: refresh token as stored}."""
+    `count` saved connections holding their tokens (each its own Exact user: the day's token calls count per user),
+    inserted directly; then `days_old` days pass at Exact, and the rows say the tokens were issued that long ago.
+    Returns {account: refresh token as stored}."""
     usernames = [sim.seed_user(f"keep-alive-{number}@example.nl", 1)["username"] for number in range(count)]
     with ThreadPoolExecutor(8) as pool:
         tokens = list(pool.map(lambda username: sim.token_for(username, cc="nl"), usernames))
     sim.advance(days_old * DAY)
     issued = time.time() - days_old * DAY
     rows = [dict(account=f"acme-{number:03d}", status=Connection.SAVED, country="nl", base_url=sim.base_url("nl"),
-                 exact_user_name=usernames[number], access_token=token["access_token"],
-                 refresh_token=token["refresh_token"], token_issued_at=issued + number,
-                 token_expires_at=issued + number + 600, division=900001 + number, division_name="Schaal Test")
+                 exact_user_id=usernames[number], exact_user_name=usernames[number],
+                 access_token=token["access_token"], refresh_token=token["refresh_token"],
+                 token_issued_at=issued + number, token_expires_at=issued + number + 600, division=900001 + number,
+                 division_name="Schaal Test")
             for number, token in enumerate(tokens)]
     with models.db.atomic():
         Connection.insert_many(rows).execute()

@@ -169,7 +169,7 @@ def test_a_403_whose_check_finds_the_grant_dead_expires_the_connection(client, s
     assert Connection.get().status == Connection.EXPIRED
 
 
-# --- 403s whose reason needs attention: confirmed by the app's own calls first ------------------------------------------
+# --- 403s whose reason needs attention: confirmed by the app's own calls first ----------------------------------
 
 @pytest.mark.parametrize("reason, setting, key, calls", [
     # A user-level refusal: current/Me itself is refused.
