@@ -183,11 +183,33 @@ class Connection(BaseModel):
     @classmethod
     def refresh_tokens_older_than(cls, cutoff: float):
         """Logged-in connections whose refresh token was issued before `cutoff` (epoch seconds)."""
-        return (cls.select()
-                .where(cls.status.in_([cls.CONNECTED, cls.SAVED, cls.NEEDS_ATTENTION])
-                       & cls.refresh_token.is_null(False)
-                       & (cls.token_issued_at < cutoff))
-                .order_by(cls.token_issued_at))
+        return cls.select().where(cls._issued_before(cutoff)).order_by(cls.token_issued_at)
+
+    @classmethod
+    @contextmanager
+    def claimed_if_issued_before(cls, connection_id: int, cutoff: float):
+        """The row, locked until the block ends, if it still is logged in with a refresh token issued before `cutoff`;
+        None if another runner holds it or has refreshed it meanwhile (keep-alive on several machines at once).
+
+        PostgreSQL: `SELECT … FOR UPDATE SKIP LOCKED`, so a row another transaction holds is passed over, not waited
+        for. SQLite: `BEGIN IMMEDIATE` (one writer at a time), so whoever comes second finds it refreshed; a row
+        already refreshed is seen without asking for the write lock (readers wait for nobody).
+        """
+        still_due = (cls.id == connection_id) & cls._issued_before(cutoff)
+        if isinstance(db.obj, SqliteDatabase):
+            if not cls.select().where(still_due).exists():
+                yield None
+                return
+            with db.atomic("IMMEDIATE"):
+                yield cls.get_or_none(still_due)
+        else:
+            with db.atomic():
+                yield cls.select().where(still_due).for_update(skip_locked=True).first()
+
+    @classmethod
+    def _issued_before(cls, cutoff: float):
+        return (cls.status.in_([cls.CONNECTED, cls.SAVED, cls.NEEDS_ATTENTION]) & cls.refresh_token.is_null(False)
+                & (cls.token_issued_at < cutoff))
 
 
 class Administration(BaseModel):

@@ -42,6 +42,8 @@ EU = {"Authorization": f"Bearer {EU_KEY}"}
 REPORTS = {"Authorization": f"Bearer {REPORTS_KEY}"}
 CONNECTION = "/api/v1/accounts/{account}/connection"
 ACCESS_TOKEN = "/api/v1/accounts/{account}/access-token"
+PROBLEMS = "/api/v1/accounts/{account}/connection/problems"
+A_REPORT = {"status": 401, "endpoint": "101/crm/Accounts"}
 OPENAPI = "/api/v1/openapi.json"
 
 
@@ -310,9 +312,9 @@ def api_answers(app, saved, live_app, sim, tmp_path):
         return answer
 
     big_form = {"field": "x" * (2 * 1024 * 1024)}
-    for route, method in ((CONNECTION, "GET"), (ACCESS_TOKEN, "POST"), (OPENAPI, "GET")):
+    for route, method in ((CONNECTION, "GET"), (ACCESS_TOKEN, "POST"), (PROBLEMS, "POST"), (OPENAPI, "GET")):
         keyed = route != OPENAPI
-        assert ask(method, route, IN_SCOPE, EU).status_code == 200
+        assert ask(method, route, IN_SCOPE, EU, **({"json": A_REPORT} if route == PROBLEMS else {})).status_code == 200
         assert ask(method, route, IN_SCOPE, EU, params={"q": "a\x00b"}).status_code == 400
         assert ask(method, route, IN_SCOPE, EU, data=big_form).status_code == 413
         if keyed:
@@ -328,26 +330,35 @@ def api_answers(app, saved, live_app, sim, tmp_path):
         assert ask("GET", None, path=path, headers=EU).status_code == 404
     assert ask("GET", None, path="/api/v1//openapi.json").status_code == 308
     assert ask("POST", ACCESS_TOKEN, "acme-none", EU).status_code == 409
+    assert ask("POST", PROBLEMS, "acme-none", EU, json=A_REPORT).status_code == 404
+    assert ask("POST", PROBLEMS, IN_SCOPE, {**EU, "Content-Type": "application/json"}, data="{not json"
+               ).status_code == 400
+    assert ask("POST", PROBLEMS, IN_SCOPE, EU, json={**A_REPORT, "status": 500}).status_code == 422
 
     # Exact throttling, down, refusing our client; then a row we cannot read; then the grant revoked.
     put_in_refresh_window(sim)
     for kind, status in (("429", 429), ("503", 503)):
         sim.fault("oauth2/token", kind, reset_in=30)
         assert ask("POST", ACCESS_TOKEN, IN_SCOPE, EU).status_code == status
+        sim.fault("oauth2/token", kind, reset_in=30)
+        assert ask("POST", PROBLEMS, IN_SCOPE, EU, json=A_REPORT).status_code == status
     sim.settings(client_secret="not-" + CLIENT_SECRET)
     assert ask("POST", ACCESS_TOKEN, IN_SCOPE, EU).status_code == 502
+    assert ask("POST", PROBLEMS, IN_SCOPE, EU, json=A_REPORT).status_code == 502
     sim.settings(client_secret=CLIENT_SECRET)
     kept = Connection.get(Connection.account == IN_SCOPE).settings
     models.db.execute_sql(f'UPDATE "{Connection._meta.table_name}" SET settings = {models.db.param} '
                           f'WHERE account = {models.db.param}', ("{not json", IN_SCOPE))
     assert ask("GET", CONNECTION, IN_SCOPE, EU).status_code == 500
     assert ask("POST", ACCESS_TOKEN, IN_SCOPE, EU).status_code == 500
+    assert ask("POST", PROBLEMS, IN_SCOPE, EU, json=A_REPORT).status_code == 500
     Connection.update(settings=kept).where(Connection.account == IN_SCOPE).execute()
     static_folder, app.static_folder = app.static_folder, str(tmp_path)  # the description's file is gone
     assert ask("GET", OPENAPI).status_code == 500
     app.static_folder = static_folder
     sim.revoke(JAN)
     assert ask("POST", ACCESS_TOKEN, IN_SCOPE, EU).status_code == 409
+    assert ask("POST", PROBLEMS, IN_SCOPE, EU, json=A_REPORT).status_code == 409  # expired: nothing to check
     return answers
 
 

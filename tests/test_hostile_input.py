@@ -206,9 +206,11 @@ POPUP_POSTS = {"/exact/login/<attempt_id>", "/exact/callback"}
 
 
 def test_every_form_post_of_the_app_is_covered(app):
-    """The table above is every form POST the app has (the token API and the popup's posts have their own tests)."""
+    """The table above is every form POST the app has (the token API and the popup's posts have their own tests;
+    the workers' reports too: tests/test_worker_reports.py)."""
     posts = {rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods and rule.endpoint != "static"}
-    assert posts - {"/api/v1/accounts/<account>/access-token"} - POPUP_POSTS == set(POSTS)
+    api_posts = {"/api/v1/accounts/<account>/access-token", "/api/v1/accounts/<account>/connection/problems"}
+    assert posts - api_posts - POPUP_POSTS == set(POSTS)
 
 
 # Mostly what a page sends, so most examples get past the session and CSRF to the form's own checks.

@@ -21,6 +21,7 @@ from exact.errors import TokenBudgetSpent
 from exact.errors import TooEarlyToRefresh
 from exact.hosts import COUNTRIES
 from models import Connection
+from views import worker_reports
 from views.exact_clients import token_store
 from views.failures import attention_reason
 from views.failures import exact_error_message
@@ -155,6 +156,48 @@ def access_token(account):
     })
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.post("/accounts/<account>/connection/problems", provide_automatic_options=False)
+@service_key_required
+def connection_problems(account):
+    """What Exact answered a worker (a 401 or a 403): checked by the app at Exact before anything changes."""
+    try:
+        report = worker_reports.read(request.is_json, request.get_data())
+    except worker_reports.Unreadable as unreadable:
+        return problem(400, "bad_request", str(unreadable))
+    except worker_reports.InvalidReport as invalid:
+        return problem(422, "invalid_report", str(invalid))
+    found = Connection.of_account(account)
+    if found is None:
+        return problem(404, "not_found", "This account has no Exact Online connection; nothing was checked.")
+    if _needs_attention(found):  # known already: until it is put right there is nothing to check
+        return problem(409, "needs_attention", exact_error_message(found.attention_reason, "en"),
+                       state=Connection.NEEDS_ATTENTION, reason=attention_reason(found.attention_reason))
+    if found.status != Connection.SAVED:
+        return problem(409, "not_synchronising", "The connection is not saved and active, so there is nothing to "
+                       "check; the admin must connect and save it in the Exact Online settings.", state=found.status)
+    if report.division is not None and report.division != found.division:
+        return problem(422, "invalid_report", f"The endpoint names administration {report.division}, but this "
+                       f"account synchronises administration {found.division}: report only what this account's "
+                       "calls were answered. Nothing was changed.")
+    try:
+        checked = worker_reports.check(found, report)
+    except RateLimited as limited:
+        return _retry_later(429, "rate_limited", "Exact Online's rate limit is reached, so the report could not be "
+                            "checked; nothing was changed.", limited.reset_at)
+    except ExactUnavailable:
+        return _retry_later(503, "exact_unavailable", "Exact Online is unavailable, so the report could not be "
+                            "checked; nothing was changed. Try again later.", time.time() + 60)
+    except ExactError as error:
+        return problem(502, "exact_error", f"Exact Online refused the app's own check too: {error.message('en')}")
+    log.info("API: service %r reported HTTP %d (Reason %r) on %s for account %r; checked: %s", g.service,
+             report.status, report.reason, report.endpoint, account, checked.outcome)
+    if checked.outcome == worker_reports.CHECK_LATER:
+        return _retry_later(503, "check_later", worker_reports.advice(checked, report), checked.retry_at)
+    return jsonify({"account": account, "state": checked.state, "outcome": checked.outcome,
+                    "reason": attention_reason(checked.reason) if checked.outcome == worker_reports.NEEDS_ATTENTION
+                    else None, "message": worker_reports.advice(checked, report)})
 
 
 @bp.get("/openapi.json", provide_automatic_options=False)

@@ -8,7 +8,7 @@ from cryptography.fernet import MultiFernet
 from flask import current_app
 from flask.cli import AppGroup
 
-from exact.errors import ExactError
+import keep_alive
 from models import REFRESH_TOKEN_IDLE
 from models import Connection
 from models import configure_encryption
@@ -19,23 +19,27 @@ from views.exact_clients import token_store
 
 
 @click.command("keep-alive")
-@click.option("--older-than-days", default=20, show_default=True,
+@click.option("--older-than-days", default=20, show_default=True, type=click.IntRange(min=1),
               help="Refresh every connection whose refresh token is older than this (Exact drops it after 30).")
-def keep_alive_command(older_than_days):
-    """Refresh idle connections before Exact forgets them; mark the ones that cannot be refreshed."""
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 64),
+              help="How many connections to refresh at once, each in its own thread and database connection.")
+def keep_alive_command(older_than_days, concurrency):
+    """Refresh idle connections before Exact forgets them; mark the ones that cannot be refreshed.
+
+    Several runners may run at once (on several machines): each due connection is refreshed by one of them. Ends with
+    one summary line; exits with status 1 when a connection failed for a reason an operator must look at (Exact
+    unavailable, the database), not for a grant Exact no longer accepts (the admin is asked to reconnect).
+    """
     if older_than_days >= REFRESH_TOKEN_IDLE.days:
         raise click.BadParameter(f"must be under {REFRESH_TOKEN_IDLE.days} days, or the tokens are already gone")
     cutoff = time.time() - older_than_days * 86400
-    refreshed = failed = 0
-    store = token_store()
-    for connection in Connection.refresh_tokens_older_than(cutoff):
-        try:
-            store.valid_token(connection.id, force=True)
-            refreshed += 1
-        except ExactError as error:
-            failed += 1  # the store marked a dead grant as expired: the admin sees "Verbind opnieuw"
-            click.echo(f"{connection.account}: not refreshed ({type(error).__name__})")
-    click.echo(f"refreshed {refreshed}, failed {failed}")
+    summary = keep_alive.run(token_store(), cutoff, concurrency, current_app._get_current_object().app_context)
+    for result in summary.results:
+        if result.outcome == keep_alive.FAILED:
+            click.echo(f"{result.account}: not refreshed ({result.reason})")
+    click.echo(summary.line())
+    if summary.needs_an_operator:
+        raise SystemExit(1)
 
 
 @click.command("rotate-token-keys")
