@@ -162,6 +162,8 @@ def check_get(connection):
     if connection.is_locked:
         return redirect(url_for("setup.overview"), 303)
     administration = _draft_administration(connection)
+    if administration is None:  # disconnected by another window since the connection was read
+        return redirect(where_to_go_on(Connection.get_by_id(connection.id)), 303)
     return _check_page(connection, administration, SaveForm(connection, administration))
 
 
@@ -169,9 +171,9 @@ def check_get(connection):
 @requires("check")
 def check_post(connection):
     """Opslaan: run the pre-save checks; save the connection and its settings in one transaction."""
-    if connection.is_locked:
-        return _save_lost(connection)
     administration = _draft_administration(connection)
+    if connection.is_locked or administration is None:  # None: disconnected since the connection was read
+        return _save_lost(connection)
     with client_for(connection) as client:
         form = SaveForm(connection, administration, host_for=host_for,
                         has_right=partial(client.has_right, administration.code))
