@@ -41,7 +41,8 @@ ENV_SETTINGS = ("SECRET_KEY", "DATABASE_URL", "EXACT_CLIENT_ID", "EXACT_CLIENT_S
                 "EXACT_BASE_URLS", "EXACT_PKCE", "TOKEN_KEYS", "DEFAULT_ACCOUNT", "EMBED_SECRET", "HOST_ORIGINS",
                 "APP_URL", "TRUSTED_HOSTS", "SERVICE_KEYS", "SERVICE_ACCOUNTS", "LOGIN_START_LIMIT",
                 "FAILED_ENTRY_LIMIT", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT",
-                "EXACT_TOKEN_CALLS_PER_DAY", "EXACT_ERRORS_PER_HOUR", "DATABASE_POOL_SIZE")
+                "EXACT_TOKEN_CALLS_PER_DAY", "EXACT_ERRORS_PER_HOUR", "DATABASE_POOL_SIZE", "LOG_FORMAT", "LOG_LEVEL",
+                "METRICS_ALLOW", "PROXY_FIX")
 
 
 class BadConfiguration(click.ClickException):
@@ -97,6 +98,12 @@ def create_app(test_config=None):
         # per UTC day (Exact answers 200), and errors per endpoint per hour before our calls stop (Exact blocks past 10).
         EXACT_TOKEN_CALLS_PER_DAY=200,
         EXACT_ERRORS_PER_HOUR=8,
+        # Operations (views/ops.py): log lines as text or one JSON object each; who may read /metrics (client
+        # addresses, after ProxyFix); how many proxies in front set X-Forwarded-* (none: ProxyFix off).
+        LOG_FORMAT="text",
+        LOG_LEVEL="INFO",
+        METRICS_ALLOW="127.0.0.1/32,::1/128",
+        PROXY_FIX="",
     )
     app.config.update({key: os.environ[key] for key in ENV_SETTINGS if os.environ.get(key)})
     app.config.update(test_config or {})
@@ -106,6 +113,9 @@ def create_app(test_config=None):
     _configure_embedding(app)
     _configure_services(app)
     _configure_webhooks(app)
+    from views import ops
+
+    ops.configure(app, BadConfiguration)
 
     app.request_class = Request
     app.session_interface = PortableSessionInterface()
@@ -132,7 +142,8 @@ def create_app(test_config=None):
     from views import webhooks
 
     # The request pipeline, in this order; each step may answer in place of the view.
-    for step in (errors.refuse_unreadable_request,  # what no view can read: too large, NUL characters, nameless fields
+    for step in (ops.begin_request,  # the request's id and clock, first: every answer is counted and logged
+                 errors.refuse_unreadable_request,  # what no view can read: too large, NUL characters, nameless fields
                  embed.guard_entry,  # OutSmart's signed entry names the account; without it only its own page
                  _check_csrf,  # every POST carries its page's token (the API's services carry a key instead)
                  _borrow_database_connection):
@@ -150,6 +161,7 @@ def create_app(test_config=None):
     security.register(app)
     throttle.register(app)
     webhooks.register(app)
+    ops.register(app)
     return app
 
 
@@ -159,7 +171,7 @@ def _check_csrf():
 
 
 def _borrow_database_connection():
-    if request.endpoint != "static":
+    if request.endpoint != "static" and request.blueprint != "ops":  # /readyz, /metrics open their own
         models.db.connect(reuse_if_open=True)
 
 
@@ -399,7 +411,10 @@ def _webhook_secret_is_sound(secret: str) -> bool:
 
 
 def _configure_secrets(app):
-    """Take SECRET_KEY and TOKEN_KEYS from configuration, else from files kept in the instance folder."""
+    """Take SECRET_KEY and TOKEN_KEYS from configuration, else from files kept in the instance folder (which /readyz
+    names: other machines would not share them)."""
+    app.config["GENERATED_SECRETS"] = [name for name in ("SECRET_KEY", "EMBED_SECRET", "TOKEN_KEYS")
+                                       if not app.config.get(name)]
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app, "secret_key", lambda: secrets.token_hex(32))
     if not app.config.get("EMBED_SECRET"):

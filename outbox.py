@@ -27,7 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
+from peewee import Case
 from peewee import SqliteDatabase
+from peewee import fn
 from standardwebhooks.webhooks import Webhook
 
 from models import Connection
@@ -291,6 +293,19 @@ def enqueue(connection: Connection, type: str, reason: str | None = None, **data
 def deliver_due(now: float | None = None) -> Delivered:
     """Deliver what is due once, in this thread (the `webhooks deliver` command)."""
     return _outbox.deliver_due(now) if _outbox is not None else Delivered()
+
+
+def backlog(now: float | None = None) -> tuple[int, float, int]:
+    """For monitoring (metrics.py): events waiting to be delivered, the oldest one's age in seconds (0 when none
+    waits), and events given up (kept 30 days). One query, in the caller's database connection."""
+    row = (OutboxEvent
+           .select(fn.SUM(Case(None, [(OutboxEvent.state == OutboxEvent.PENDING, 1)], 0)),
+                   fn.MIN(Case(None, [(OutboxEvent.state == OutboxEvent.PENDING, OutboxEvent.created_at)], None)),
+                   fn.SUM(Case(None, [(OutboxEvent.state == OutboxEvent.GIVEN_UP, 1)], 0)))
+           .tuples().first())
+    pending, oldest, given_up = row or (0, None, 0)
+    now = time.time() if now is None else now
+    return int(pending or 0), max(0.0, now - oldest) if oldest is not None else 0.0, int(given_up or 0)
 
 
 def start() -> None:

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 
 import connections
+import metrics
 from exact.errors import AccessTokenRefused
 from exact.errors import ExactError
 from exact.errors import ReauthorizationRequired
@@ -74,17 +75,22 @@ class TokenStore:
                 self._may_ask_exact(connection, now)
             except (TooEarlyToRefresh, TokenBudgetSpent) as held:
                 waiting = held  # Exact is not asked
+                metrics.token_refresh("held", type(held).__name__)
             else:
                 try:
                     token = self._oauth_for(connection.country).refresh(token)
                 except TooEarlyToRefresh as early:
                     connections.record_too_early(connection, early.retry_at)  # Exact said so: every process waits
                     waiting = early
+                    metrics.token_refresh("too_early", type(early).__name__)
                 except ExactError as error:
                     failure = error
                     connections.record_failed_refresh(connection, error)
+                    metrics.token_refresh("expired" if isinstance(error, ReauthorizationRequired) else "failed",
+                                          type(error).__name__)
                 else:
                     connections.record_refresh(connection, token)
+                    metrics.token_refresh("refreshed")
         if failure is not None:
             raise failure  # after the transaction: what it recorded is committed
         if waiting is not None:

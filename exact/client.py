@@ -35,13 +35,21 @@ class CallGuard(Protocol):
     def count_error(self, division: int | None, endpoint: str) -> None: ...
 
 
+class Observe(Protocol):
+    """Hears of every call made to Exact: its method, URL and the status Exact answered (None: no answer at all, a
+    timeout or a refused connection). The app counts them for its metrics; nothing here knows of that."""
+
+    def __call__(self, method: str, url: str, status: int | None) -> None: ...
+
+
 class ExactClient:
     """One user's connection to one Exact country instance; not for sharing between threads."""
 
     def __init__(self, base_url: str, token: Token, *, refresh: Refresh,
                  on_token: Callable[[Token], None], clock: Callable[[], float] = time.time,
                  timeout: float = 10, wait_for_minutely_reset_up_to: float = 0,
-                 sleep: Callable[[float], None] = time.sleep, guard: CallGuard | None = None):
+                 sleep: Callable[[float], None] = time.sleep, guard: CallGuard | None = None,
+                 observe: Observe | None = None):
         self._api_root = f"{base_url.rstrip('/')}/api/v1/"
         self.token = token
         self._refresh = refresh  # e.g. ExactOAuth.refresh, or a store that refreshes once for all its callers
@@ -51,6 +59,7 @@ class ExactClient:
         self._timeout = timeout
         self._max_wait = wait_for_minutely_reset_up_to
         self._sleep = sleep
+        self._observe = observe  # hears of every answer (the app counts them), or of none when Exact gave none
         self._no_refresh_before = 0.0
         self._http = requests.Session()
         self.rate_limits = RateLimits()
@@ -154,9 +163,14 @@ class ExactClient:
     def _get(self, url: str, accept: str | None) -> requests.Response:
         headers = {"Accept": accept, "Authorization": f"Bearer {self.token.access_token}"}
         try:
-            return self._http.get(url, headers=headers, timeout=self._timeout)
+            response = self._http.get(url, headers=headers, timeout=self._timeout)
         except requests.RequestException as error:
+            if self._observe is not None:
+                self._observe("GET", url, None)
             raise ExactUnavailable(f"GET {urlsplit(url).path}: {type(error).__name__}") from error
+        if self._observe is not None:
+            self._observe("GET", url, response.status_code)
+        return response
 
     def _refresh_if_due(self) -> None:
         now = self._clock()

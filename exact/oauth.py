@@ -24,7 +24,7 @@ class ExactOAuth:
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, redirect_uri: str,
                  timeout: float = 10, clock: Callable[[], float] = time.time,
-                 allow_insecure_transport: bool = False):
+                 allow_insecure_transport: bool = False, observe: Callable[[str, str, int | None], None] | None = None):
         # oauthlib also refuses plain http unless the process-wide OAUTHLIB_INSECURE_TRANSPORT is set; the app's
         # configuration sets it only when every insecure host is allowed (a local simulator).
         if urlsplit(base_url).scheme != "https" and not allow_insecure_transport:
@@ -35,6 +35,7 @@ class ExactOAuth:
         self.redirect_uri = redirect_uri
         self._timeout = timeout
         self._clock = clock
+        self._observe = observe  # hears of every token call and what Exact answered (client.Observe)
 
     @property
     def token_url(self) -> str:
@@ -89,6 +90,8 @@ class ExactOAuth:
         try:
             return request()
         except requests.RequestException as error:
+            if self._observe is not None:
+                self._observe("POST", self.token_url, None)
             raise ExactUnavailable(f"POST /api/oauth2/token: {type(error).__name__}") from error
         except OAuth2Error as error:
             # _checked lets only well-formed 200s through, so oauthlib objecting means Exact sent nonsense.
@@ -96,6 +99,8 @@ class ExactOAuth:
 
     def _checked(self, response: requests.Response, grant: str) -> requests.Response:
         """Raise the typed error for a failed token response, before oauthlib parses it."""
+        if self._observe is not None:
+            self._observe("POST", self.token_url, response.status_code)
         if response.status_code != 200:
             raise _token_error(response, grant, self._clock())
         payload = _json_object(response)

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 import keep_alive
+import metrics
 from models import REFRESH_TOKEN_IDLE
 from models import Connection
 from models import configure_encryption
@@ -38,6 +39,9 @@ def keep_alive_command(older_than_days, concurrency):
         if result.outcome == keep_alive.FAILED:
             click.echo(f"{result.account}: not refreshed ({result.reason})")
     click.echo(summary.line())
+    metrics.keep_alive_run(summary.due, {outcome: summary.count(outcome) for outcome in
+                                         (keep_alive.REFRESHED, keep_alive.SKIPPED, keep_alive.FAILED)},
+                           dict(summary.failures), summary.needs_an_operator)
     if summary.needs_an_operator:
         raise SystemExit(1)
 

@@ -97,8 +97,8 @@ def _too_many_entries(wait: int):
 def guard_entry():
     """Before every request: no entry, no access (the demo falls back to its default account)."""
     g.locale = session.get("locale")
-    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint == "api":
-        return None  # the API admits services by their own keys
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None or request.blueprint in ("api", "ops"):
+        return None  # the API admits services by their own keys; /healthz, /readyz, /metrics are for machines
     if not (session.get("account") or current_app.config.get("DEFAULT_ACCOUNT")):
         return open_from_outsmart()
     return None

@@ -10,6 +10,7 @@ from limits.storage import storage_from_string
 
 import connections
 import limit_store  # noqa: F401  (registers the database:// storage with `limits`)
+import metrics
 from exact.client import ExactClient
 from exact.hosts import base_url
 from exact.oauth import ExactOAuth
@@ -47,7 +48,7 @@ def oauth_for(country: str) -> ExactOAuth:
     config = current_app.config
     return ExactOAuth(host_for(country), config["EXACT_CLIENT_ID"], config["EXACT_CLIENT_SECRET"],
                       config["EXACT_REDIRECT_URI"], timeout=config["EXACT_HTTP_TIMEOUT"],
-                      allow_insecure_transport=config["EXACT_ALLOW_HTTP"])
+                      allow_insecure_transport=config["EXACT_ALLOW_HTTP"], observe=metrics.exact_answered)
 
 
 def exact_limits() -> ExactLimits:
@@ -97,7 +98,8 @@ def _client(country: str, token: Token, refresh, on_token, guard) -> ExactClient
     config = current_app.config
     return ExactClient(host_for(country), token, refresh=refresh, on_token=on_token,
                        timeout=config["EXACT_HTTP_TIMEOUT"],
-                       wait_for_minutely_reset_up_to=config["EXACT_WAIT_FOR_MINUTE_RESET"], guard=guard)
+                       wait_for_minutely_reset_up_to=config["EXACT_WAIT_FOR_MINUTE_RESET"], guard=guard,
+                       observe=metrics.exact_answered)
 
 
 # What each endpoint our pages call holds, in the words of the health panel ("too many errors at …").
