@@ -285,7 +285,7 @@ class Gunicorn:
             env.pop(name, None)  # production: an entry names the account; the limits are the defaults
         self.log = open(log_path, "w")
         self.log_path = log_path
-        command = [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2", "--max-requests", "1",
+        command = [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "2", "--threads", "1", "--max-requests", "1",
                    "--preload", "-b", f"127.0.0.1:{self.port}", "--log-level", "info", "app:create_app()"]
         self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=self.log,
                                         start_new_session=True)

@@ -383,7 +383,7 @@ class Gunicorn:
         self.port = free_port()
         self.log_path = log_path
         self.log = open(log_path, "w")
-        command = [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "1", "--preload",
+        command = [os.path.join(os.path.dirname(sys.executable), "gunicorn"), "-w", "1", "--threads", "1", "--preload",
                    "-b", f"127.0.0.1:{self.port}", f"app:create_app({config!r})"]
         # From the project's root, as deployed: gunicorn reads ./gunicorn.conf.py, which starts each worker's
         # deliverer as the worker starts.
