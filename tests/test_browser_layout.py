@@ -1,19 +1,18 @@
 """Fits a 360-px-wide iframe and a wide page: no sideways scrolling; screenshots for the README."""
-from pathlib import Path
 
 import pytest
 
+from conftest import SCREENSHOTS  # an ignored folder unless SCREENSHOTS_DIR says otherwise
 from simhelpers import JAN
 from wizard_actions import WizardActions
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 SIZES = {"narrow": {"width": 360, "height": 800}, "wide": {"width": 1280, "height": 900}}
 
 
 def look(page, size, name):
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{size}-{name}.png"), full_page=True)
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
