@@ -263,6 +263,9 @@ class Browser:
         """OutSmart's signed entry opens the settings in the iframe."""
         self.seen_in_addresses.append(parse_qs(urlsplit(entry_url).query)["token"][0])
         page = expect(self.get(entry_url), 200)
+        cookie = page.headers.get("Set-Cookie", "")
+        check(all(flag in cookie for flag in ("Secure", "HttpOnly", "SameSite=None", "Partitioned")),
+              "the session cookie is not Secure; HttpOnly; SameSite=None; Partitioned")
         headers = re.search(r"hx-headers='([^']+)'", page.text)
         check(headers is not None, "the entry page carries no hx-headers (X-Session, X-CSRFToken)")
         self.http.headers.update(json.loads(html.unescape(headers.group(1))))
@@ -470,6 +473,8 @@ def main(argv=None) -> int:
     parser.add_argument("--empty-first", action="store_true", help="drop every table of that database first")
     parser.add_argument("--keep", action="store_true", help="keep the logs' folder and print where it is")
     args = parser.parse_args(argv)
+    # `timeout` (CI) ends the script with SIGTERM: let the blocks that stop gunicorn and the simulator run.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     work = Path(tempfile.mkdtemp(prefix="smoke-production-"))
     try:
         if args.empty_first:
