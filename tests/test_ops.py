@@ -302,3 +302,20 @@ def test_a_scrape_reads_connections_keep_alives_due_ones_and_the_webhook_backlog
     assert 300 <= value(samples, "outsmart_webhook_outbox_oldest_age_seconds") < 400
     assert value(samples, "outsmart_webhook_outbox_given_up") == 0
     assert value(samples, "outsmart_database_up") == 1
+
+
+def test_no_address_or_method_anyone_sends_adds_a_label_value_to_the_metrics(client):
+    """The labels are the app's routes, a fixed set of methods and statuses: a stranger's paths, methods and request
+    ids cannot grow the metrics without end (each new label value is a new series to keep)."""
+    before = {key for key in metrics_of(client) if key[0] == "outsmart_http_requests_total"}
+    for number in range(20):
+        client.get(f"/made-up/{number}?token=x{number}")
+        client.open(f"/exact/land/{number}", method=f"BREW{number}")
+        client.get(f"/api/v1/accounts/acct-{number}/nothing", headers={"X-Request-ID": f"id-{number}"})
+        client.get(f"/static/nothing-{number}.css")
+    after = {key for key in metrics_of(client) if key[0] == "outsmart_http_requests_total"}
+    new = [dict(labels) for _, labels in after - before]
+    assert {labels["route"] for labels in new} <= {"unmatched", "/static/<path:filename>", "/metrics"}, new
+    assert {labels["method"] for labels in new} <= {"GET", "other"}, new
+    assert len(new) <= 6, new  # a handful of series, not one per request
+    assert not any("made-up" in str(labels) or "acct-" in str(labels) or "BREW" in str(labels) for labels in after)

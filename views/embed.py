@@ -23,9 +23,10 @@ bp = Blueprint("embed", __name__)
 
 ENTRY_SALT = "outsmart-embed-entry"
 LOCALES = ("nl", "en")
-# Reached without an entry: the entry itself, static files, and the login popup (bound by its attempt instead).
+# Reached without an entry: the entry itself, static files, the login popup (bound by its attempt instead), and the
+# addresses for the machines that run and watch the app (views/ops.py: /metrics limited to METRICS_ALLOW).
 PUBLIC_ENDPOINTS = {"static", "embed.enter", "login.popup_start", "login.popup_continue", "login.callback",
-                    "login.callback_confirm"}
+                    "login.callback_confirm", "ops.healthz", "ops.readyz", "ops.metrics"}
 # An origin's host and port, nothing else: a pattern's * must not swallow a backslash, user info, a percent escape
 # or a space, which a browser reads as part of another origin (https://evil.example\.out-smart.com is evil.example).
 BARE_HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?")
