@@ -223,7 +223,7 @@ def configuration_problems(config) -> list[str]:
     return problems
 
 
-@bp.get("/metrics")
+@bp.get("/metrics", endpoint="metrics")
 def metrics_page():
     """Prometheus' text format, for the addresses METRICS_ALLOW names; the app's ordinary 404 for anyone else."""
     if not _metrics_allowed(request.remote_addr):
