@@ -24,7 +24,8 @@ class ExactOAuth:
 
     def __init__(self, base_url: str, client_id: str, client_secret: str, redirect_uri: str,
                  timeout: float = 10, clock: Callable[[], float] = time.time,
-                 allow_insecure_transport: bool = False, observe: Callable[[str, str, int | None], None] | None = None):
+                 allow_insecure_transport: bool = False,
+                 observe: Callable[[str, str, int | None], None] | None = None):
         # oauthlib also refuses plain http unless the process-wide OAUTHLIB_INSECURE_TRANSPORT is set; the app's
         # configuration sets it only when every insecure host is allowed (a local simulator).
         if urlsplit(base_url).scheme != "https" and not allow_insecure_transport:

@@ -124,8 +124,8 @@ def begin_request():
     sent = request.headers.get("X-Request-ID", "")
     g.request_id = sent if REQUEST_ID.fullmatch(sent) else uuid.uuid4().hex
     g.log_fields = logs.REQUEST.set({
-        "request_id": g.request_id, "account": _account(), "method": request.method, "path": _printable(request.path, 300),
-        "route": request.url_rule.rule if request.url_rule is not None else None,
+        "request_id": g.request_id, "account": _account(), "method": request.method,
+        "path": _printable(request.path, 300), "route": request.url_rule.rule if request.url_rule is not None else None,
     })
     metrics.IN_PROGRESS.inc()
     g.in_progress = True
@@ -142,7 +142,8 @@ def finish_request(response):
     duration_ms = round(seconds * 1000, 2)
     access_log.info("%s %s %s %.2f ms", request.method, _printable(request.path, 300), response.status_code,
                     duration_ms, extra={"status": response.status_code, "duration_ms": duration_ms,
-                                        "request_id": request_id, "route": route})
+                                        "request_id": request_id, "route": route,
+                                        "account": _account()})  # the entry names it during its own request
     return response
 
 
@@ -215,7 +216,8 @@ def configuration_problems(config) -> list[str]:
                         "Exact (APP_URL + /exact/callback).")
     if config.get("APP_URL") == DEFAULT_APP_URL:
         problems.append("APP_URL is not set. Set it to the app's own origin, e.g. https://exact.out-smart.com.")
-    generated = [name for name in ("SECRET_KEY", "EMBED_SECRET", "TOKEN_KEYS") if name in config.get("GENERATED_SECRETS", ())]
+    generated = [name for name in ("SECRET_KEY", "EMBED_SECRET", "TOKEN_KEYS")
+                 if name in config.get("GENERATED_SECRETS", ())]
     if generated:
         problems.append(f"{', '.join(generated)} {'was' if len(generated) == 1 else 'were'} generated into this "
                         "machine's instance folder, so other machines would not share them. Set them in the "
