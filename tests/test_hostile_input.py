@@ -184,6 +184,15 @@ def _test_connection(stage, form, request_form, response, context):
     return True
 
 
+def _cancel_login(stage, form, request_form, response, context):
+    """Annuleren on the waiting step takes no input: A's own popup login ends, and the page goes back a step."""
+    expected = "/exact?notice=login_aborted" if stage.saved else "/exact/land?notice=login_aborted"
+    assert response.status_code == 303 and response.headers["Location"] == expected, context
+    assert LoginAttempt.get_by_id(stage.popup_attempt.id).outcome == "aborted", context
+    stage.assert_unchanged(context, skip_tables=["loginattempt"])
+    return True
+
+
 POSTS = {
     "/exact/land": (("country", "popup"), ("nl", "be", "uk", "1"), _country),
     "/exact/administratie": (("division",), ("101", "102", "103", "104", "111", "121"), _administration),
@@ -197,6 +206,7 @@ POSTS = {
     "/exact/controle": (("confirm", "country", "administration"), ("y", "nl", "be", "101"), _check),
     "/exact/verbreken": ((), (), _disconnect),
     "/exact/testen": ((), (), _test_connection),
+    "/exact/login/<attempt_id>/annuleren": ((), (), _cancel_login),
 }
 
 
@@ -271,6 +281,7 @@ def post_and_check(stage, path, form, csrf="valid", token=None, csrf_in="form", 
     token = token or {"valid": stage.csrf, "other visit": stage.other_visit_csrf, "other key": stage.other_key_csrf,
                       "missing": None}.get(csrf)
     stage.fresh_visit()
+    path = path.replace("<attempt_id>", stage.popup_attempt.id)  # A's popup login, waiting
     client = stage.app.test_client() if session == "none" else stage.client
     headers = {"HX-Request": "true"} if htmx else {}
     if session == "forged":
