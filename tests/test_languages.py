@@ -134,7 +134,7 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     client, wizard = english, english_wizard
     assert_english(client.get("/integraties"), "Software integrations", "Link OutSmart to your accounting software")
     assert_english(client.get("/exact"), "Connect to Exact Online", "Not connected")
-    assert_english(client.get("/exact/land"), "Start the login", "Country of your Exact Online account",
+    assert_english(client.get("/exact/land"), "Log in to Exact Online", "Country of your Exact Online account",
                    "Go to login page", "Choose country", "Steps")
     assert_english(client.get("/exact/land", headers=HTMX), "Go to login page")
 
@@ -177,6 +177,12 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     assert gone.status_code == 303
     assert_english(client.get(gone.headers["Location"]), "You have disconnected from Exact Online",
                    "Synchronisation has stopped", "Disconnected")
+
+
+def test_the_tip_before_the_login_in_english(english):
+    assert_english(english.get("/exact/land"), "Before you log in", "a Belgian account only works with België",
+                   "Log in with a dedicated Exact Online user for OutSmart", "not a personal user and not a MijnKantoor "
+                   "user", "A One Exact Identity linked to several users cannot be used.")
 
 
 def test_an_expired_connection_says_so_in_english(english, english_wizard):

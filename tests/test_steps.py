@@ -49,3 +49,50 @@ def test_the_saved_connection_needs_no_step(client, wizard):
     assert Connection.get().is_locked
     check = client.get("/exact/controle")
     assert check.status_code == 303 and check.headers["Location"] == "/exact"
+
+
+def test_after_saving_a_finished_steps_page_goes_to_the_overview(client, wizard):
+    """Saved: the details, the choice of administration and the checks are behind the admin (views/steps.py, closed)."""
+    wizard.complete(JAN, 101)
+    for url in ("/exact/verbinding", "/exact/administratie", "/exact/administratie/lijst?q=Bakker", "/exact/controle"):
+        for headers in ({}, HTMX):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 303 and response.headers["Location"] == "/exact", url
+    overview = client.get("/exact").get_data(as_text=True)
+    assert "Kies de administratie" not in overview and "Bakker Installatietechniek B.V.</strong>" in overview
+    assert client.get("/exact/instellingen").status_code == 200  # the settings stay editable
+
+
+def test_a_crafted_choice_after_saving_is_refused_in_words_with_the_way_back(client, wizard):
+    wizard.complete(JAN, 101)
+    refused = wizard.choose(102)
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Administratie vastgezet</h1>" in html and "Kies de administratie</h1>" not in html
+    assert "De administratie Bakker Installatietechniek B.V. (101) is vastgezet." in html
+    assert '<a href="/exact" class="button button--primary"' in html
+    assert Connection.get().division == 101
+
+
+def test_the_country_step_of_a_saved_connection_explains_reconnecting_and_disconnecting(client, wizard):
+    wizard.complete(JAN, 101)
+    html = client.get("/exact/land").get_data(as_text=True)
+    assert "Opnieuw inloggen bij Exact Online</h1>" in html
+    assert ("Deze verbinding is opgeslagen met administratie Bakker Installatietechniek B.V. (101) bij Exact Online "
+            "Nederland.") in html
+    assert "vernieuwt alleen de toegang. Kies Nederland, log in en vink bij Exact Online administratie 101 aan." in html
+    assert "is nodig voor een andere administratie of een ander land." in html
+    assert '<a href="/exact/verbreken"' in html
+    assert 'value="nl" checked' in html.replace('checked id="country-0" name="country" required type="radio" value="nl"',
+                                                'value="nl" checked')
+    assert 'class="stepper' not in html  # no setup to walk through: the connection is saved
+
+
+def test_the_country_step_says_before_the_login_which_country_and_which_exact_user(client):
+    html = client.get("/exact/land").get_data(as_text=True)
+    assert "Inloggen bij Exact Online</h1>" in html and "inlogflow" not in html
+    assert "een Belgisch account werkt alleen met België" in html
+    assert "Bij een verkeerd land zegt Exact Online alleen dat gebruikersnaam of wachtwoord niet klopt." in html
+    assert "Log in met een vaste Exact Online-gebruiker voor OutSmart" in html
+    assert "geen persoonlijke gebruiker en geen MijnKantoor-gebruiker" in html
+    assert "Een One Exact Identity die aan meerdere gebruikers is gekoppeld, kan niet worden gebruikt." in html

@@ -159,8 +159,6 @@ def settings_refresh(connection):
 @requires("check")
 def check_get(connection):
     """Step 7: what will be checked and saved; the administration to confirm."""
-    if connection.is_locked:
-        return redirect(url_for("setup.overview"), 303)
     administration = _draft_administration(connection)
     return _check_page(connection, administration, SaveForm(connection, administration))
 
