@@ -113,6 +113,17 @@ def keep_draft_settings(connection: Connection, settings: dict) -> bool:
     return kept == 1
 
 
+def switch_off(connection: Connection, names: list[str]) -> dict | None:
+    """Switch on/off settings off in the draft being checked (the checklist's answer to missing rights); the new
+    draft, or None if the administration or the draft changed meanwhile, in another window or by another admin."""
+    settings = {**connection.draft_settings, **{name: False for name in names}}
+    kept = (Connection.update(draft_settings=settings)
+            .where(_setting_up(connection) & (Connection.draft_division == connection.draft_division)
+                   & (Connection.draft_settings == connection.draft_settings))
+            .execute())
+    return settings if kept == 1 else None
+
+
 def save(connection: Connection, administration: Administration, user: str | None) -> bool:
     """Opslaan: lock the administration with the settings checked for it; False if anything changed since they were read."""
     with db.atomic():

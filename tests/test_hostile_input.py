@@ -18,6 +18,7 @@ from werkzeug.test import encode_multipart
 from werkzeug.wrappers import Request
 
 from exact.hosts import COUNTRIES
+from forms.rights import SWITCHES
 from forms.settings import DOCUMENT_TYPES
 from forms.settings import SettingsForm
 from hostile import A
@@ -150,6 +151,17 @@ def _check(stage, form, request_form, response, context):
         assert_refused_with_a_message(response, {409}, context, says="al opgeslagen")
         stage.assert_unchanged(context)
         return True
+    if first(request_form, "action") == "switch_off":
+        # The checklist's "Deze instellingen uitzetten": only on/off settings, each then off in the draft; the
+        # checklist is shown again with the rights asked anew (200, or 422 if one is still missing).
+        off = request_form.get("off")
+        off = off if isinstance(off, list) else [] if off is None else [off]
+        if not off or not set(off) <= set(SWITCHES):
+            return False
+        assert response.status_code in (200, 422) and "check-rights" in response.get_data(as_text=True), context
+        draft = stage.connection().draft_settings
+        assert all(draft[name] is False for name in off) and set(draft) == stage.setting_names, context
+        return True
     # Confirmed: the box ticked for the administration chosen now (the page's hidden field names it).
     confirmed = first(form, "confirm") not in (None, "", "false") and first(form, "administration") == "101"
     if not (confirmed and (first(form, "country") or "nl") == "nl"):
@@ -203,7 +215,8 @@ POSTS = {
                              "1", "2", "0", "3", "6"),
                             _settings),
     "/exact/instellingen/vernieuwen": ((), (), _refresh),
-    "/exact/controle": (("confirm", "country", "administration"), ("y", "nl", "be", "101"), _check),
+    "/exact/controle": (("confirm", "country", "administration", "action", "off"),
+                        ("y", "nl", "be", "101", "switch_off", "import_employees", "export_work_orders"), _check),
     "/exact/verbreken": ((), (), _disconnect),
     "/exact/testen": ((), (), _test_connection),
     "/exact/login/<attempt_id>/annuleren": ((), (), _cancel_login),

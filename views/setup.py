@@ -10,13 +10,12 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 import connections
-from exact.hosts import COUNTRIES
 from exact.lists import in_code_order
 from forms.administration import AdministrationForm
 from forms.connection_test import ConnectionTestForm
 from forms.connection_test import healthy_report
-from forms.rights import required_rights
 from forms.save import SaveForm
+from forms.save import SwitchOffForm
 from forms.settings import SettingsForm
 from forms.settings import code_label
 from forms.settings import settings_form
@@ -160,16 +159,19 @@ def settings_refresh(connection):
 def check_get(connection):
     """Step 7: what will be checked and saved; the administration to confirm."""
     administration = _draft_administration(connection)
-    return _check_page(connection, administration, SaveForm(connection, administration))
+    return _check_page(connection, administration, SaveForm(connection, administration, host_for=host_for))
 
 
 @bp.post("/controle")
 @requires("check")
 def check_post(connection):
-    """Opslaan: run the pre-save checks; save the connection and its settings in one transaction."""
+    """Opslaan: run the pre-save checks; save the connection and its settings in one transaction. Or, from the
+    checklist's offer, switch off the settings whose rights are missing and show the checklist again."""
     if connection.is_locked:
         return _save_lost(connection)
     administration = _draft_administration(connection)
+    if request.form.get("action") == "switch_off":
+        return _switch_off(connection, administration)
     with client_for(connection) as client:
         form = SaveForm(connection, administration, host_for=host_for,
                         has_right=partial(client.has_right, administration.code))
@@ -178,6 +180,24 @@ def check_post(connection):
         if not connections.save(connection, administration, current_user()):
             return _save_lost(connection)
     return redirect(url_for("setup.overview", notice="saved"), 303)
+
+
+def _switch_off(connection, administration):
+    """"Deze instellingen uitzetten": the draft without them, its rights asked at Exact again, the checklist shown."""
+    form = SwitchOffForm()
+    if not form.validate_on_submit():
+        page = SaveForm(connection, administration, formdata=None, host_for=host_for)
+        page.form_errors.extend(error for errors in form.errors.values() for error in errors)
+        return _check_page(connection, administration, page, 422)
+    settings = connections.switch_off(connection, form.off.data)
+    if settings is None:
+        return _save_lost(connection)
+    connection.draft_settings = settings
+    with client_for(connection) as client:
+        page = SaveForm(connection, administration, formdata=None, host_for=host_for,
+                        has_right=partial(client.has_right, administration.code))
+        passed = page.check_rights()
+    return _check_page(connection, administration, page, 200 if passed else 422, switched=form.labels())
 
 
 @bp.get("/testen")
@@ -298,10 +318,10 @@ def _administration_page(connection, form, status=200):
                        current_left_out=left_out, **_administration_results(connection))
 
 
-def _check_page(connection, administration, form, status=200):
-    rights = required_rights(connection.draft_settings)
+def _check_page(connection, administration, form, status=200, switched=None):
+    """Step 7: the checklist as far as it was checked; `switched` names the settings just switched off."""
     return render_step("check.html", status, step="check", connection=connection, administration=administration,
-                       form=form, rights=rights, country_name=COUNTRIES[connection.country].name)
+                       form=form, checks=form.checklist(), switched=switched, switch_form=SwitchOffForm(formdata=None))
 
 
 def _save_lost(connection):
@@ -316,7 +336,7 @@ def _save_lost(connection):
     administration = _draft_administration(fresh)
     if administration is None or fresh.draft_settings is None:
         return redirect(where_to_go_on(fresh), 303)
-    form = SaveForm(fresh, administration, formdata=None)
+    form = SaveForm(fresh, administration, formdata=None, host_for=host_for)
     form.form_errors.append(_(
         "Intussen zijn de administratie of de instellingen gewijzigd, in een ander venster of door een andere "
         "beheerder. Er is niets opgeslagen. Controleer hieronder wat nu gekozen is en bevestig opnieuw."))
