@@ -141,7 +141,7 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     callback = wizard.connect(JAN)
     assert callback.status_code == 303 and callback.headers["Location"].endswith("/exact/verbinding")
     assert_english(client.get("/exact/verbinding"), "Connected to Exact Online", "Connection details",
-                   "Exact Online user", "Access token valid until", "Administrations with access", "Disconnect")
+                   "Exact Online user", "Administrations with access", "Disconnect")
     assert_english(client.get("/exact/administratie"), "Choose the administration", "Search by name or code",
                    "4 administrations", "Archived", "Blocked", "Active", "current", "Choose this administration")
     assert_english(client.get("/exact/administratie?q=Projecten"), "1 administration", "found for “Projecten”")
@@ -165,7 +165,9 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     overview = assert_english(client.get(saved.headers["Location"]),
                               "Saved. OutSmart now synchronises with administration Bakker Installatietechniek B.V.",
                               "Connected to administration Bakker Installatietechniek B.V. (101)", "locked",
-                              "Why can I not change the administration later?", "Exact requests left today",
+                              "Why can I not change the administration later?", "Technical details",
+                              "Current access valid until", "Exact requests left, according to Exact Online on",
+                              "Import into OutSmart", "Invoices in Exact Online", "Sales journal", "On", "Off",
                               "History", "Connected to Exact Online", "Administration chosen and locked",
                               "by Anna de Boer", "Change settings", "Disconnect")
     assert re.search(r'id="calls-today">\d,\d{3} of 5,000<', overview), "thousands with a comma in English"

@@ -23,6 +23,7 @@ from models import PAGE_SIZE
 from models import Administration
 from models import Connection
 from models import Event
+from models import ExactList
 from views.account import current_connection
 from views.account import current_user
 from views.exact_clients import FILTER_LISTS
@@ -57,10 +58,13 @@ def overview():
     connection = current_connection()
     if connection.status == Connection.CONNECTED:
         return redirect(where_to_go_on(connection), 303)
-    settings_form = None
-    if connection.status in (Connection.SAVED, Connection.NEEDS_ATTENTION) and connection.settings:
-        settings_form = SettingsForm({}, data=connection.settings, meta={"csrf": False})
-    return render_step("overview.html", connection=connection, settings_form=settings_form,
+    summary = None
+    if connection.is_locked and connection.settings:
+        # In words, with Exact's descriptions from the lists cached for the administration: no call to Exact.
+        form = _form(ExactList.cached(connection, connection.division), formdata=None, data=connection.settings,
+                     meta={"csrf": False})
+        summary = form.summary(connection.settings)
+    return render_step("overview.html", connection=connection, summary=summary,
                        history=Event.history(connection.account) if connection.id else [],
                        health=exact_health(connection) if connection.is_locked else None)
 
