@@ -69,7 +69,7 @@ def test_health_panel_shows_token_deadlines_and_exact_budget(client, wizard):
     assert f'id="calls-today">{limits["daily_remaining"]:,} van 5.000'.replace(",", ".") in details
     assert 'id="calls-minute">' in details
     # Exact's counters say when Exact gave them: the minute's is no "this minute" that has long reset.
-    seen = re.search(r"Exact-verzoeken over, volgens Exact Online op ([^<]+)</dt>", details).group(1)
+    seen = re.search(r'id="calls-seen">\(volgens Exact Online op ([^<]+)\)</span>', details).group(1)
     assert re.fullmatch(r"\d+ \w+ \d{4}, \d\d:\d\d:\d\d", seen) and "deze minuut" not in html
     assert "Verbonden met administratie Bakker Installatietechniek B.V. (101)" in main
     assert "OutSmart synchroniseert met deze administratie in Exact Online Nederland, met de rechten van Jan " \

@@ -166,7 +166,7 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
                               "Saved. OutSmart now synchronises with administration Bakker Installatietechniek B.V.",
                               "Connected to administration Bakker Installatietechniek B.V. (101)", "locked",
                               "Why can I not change the administration later?", "Technical details",
-                              "Current access valid until", "Exact requests left, according to Exact Online on",
+                              "Current access valid until", "Exact requests left", "(according to Exact Online on",
                               "Import into OutSmart", "Invoices in Exact Online", "Sales journal", "On", "Off",
                               "History", "Connected to Exact Online", "Administration chosen and locked",
                               "by Anna de Boer", "Change settings", "Disconnect")

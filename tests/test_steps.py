@@ -1,4 +1,6 @@
 """The table of steps (views/steps.py) drives the stepper and sends an unfinished setup on to where it stopped."""
+import re
+
 from models import Connection
 from simhelpers import JAN
 from views.steps import STEPS
@@ -36,12 +38,19 @@ def test_without_a_login_the_steps_send_the_admin_to_the_overview(client):
 
 
 def test_the_stepper_is_the_table(client, wizard):
+    """"Stap 5 van 7 — Administratie kiezen", then each step of the table by its short label: those done marked ✓
+    in text (and "Klaar:" for screen readers), not by colour alone; the current one as the current step."""
     wizard.connect(JAN)
     html = client.get("/exact/administratie", headers=HTMX).get_data(as_text=True)
-    for step in STEPS:
-        assert f'<span class="num">{step.number}</span> {step.label}' in html
-    assert f'aria-current="step"><span class="num">5</span> {STEPS[4].label}' in html
-    assert html.count('class="done"') == 4
+    assert f"Stap 5 van {len(STEPS)} <span aria-hidden=\"true\">—</span> {STEPS[4].label}</p>" in html
+    items = re.findall(r'<li class="stepper__step stepper__step--(\w+)"( aria-current="step")?>\s*'
+                       r'<span class="stepper__mark" aria-hidden="true">([^<]+)</span>'
+                       r'(<span class="visually-hidden">Klaar: </span>)?<span class="stepper__label">([^<]+)</span>', html)
+    assert [(state, mark, label) for state, _current, mark, _done, label in items] == [
+        ("done" if step.number < 5 else "current" if step.number == 5 else "todo",
+         "✓" if step.number < 5 else str(step.number), str(step.short)) for step in STEPS]
+    assert [bool(done) for _state, _current, _mark, done, _label in items] == [step.number < 5 for step in STEPS]
+    assert [bool(current) for _state, current, _mark, _done, _label in items] == [step.number == 5 for step in STEPS]
 
 
 def test_the_saved_connection_needs_no_step(client, wizard):
