@@ -93,6 +93,9 @@ def test_a_closed_popup_means_not_connected(client):
     html = response.get_data(as_text=True)
     assert "Het inlogvenster is gesloten" in html and "Opnieuw proberen" in html
     assert LoginAttempt.get().outcome == "closed"
+    # Logging in at the wrong country's Exact only gets "username or password incorrect" there: said here.
+    assert ("Kon u niet inloggen bij Exact Online? U koos Exact Online Nederland. Een Exact Online-account werkt "
+            "alleen in het land waar het is aangemaakt") in html
 
 
 def test_cancel_in_the_popup_reaches_the_iframe(app, client, sim):
