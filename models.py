@@ -303,7 +303,8 @@ class LoginAttempt(BaseModel):
     code_verifier = EncryptedField(null=True)  # PKCE: only this attempt's token exchange can redeem its code
     created_at = DateTimeField(default=utcnow)
     used_at = DateTimeField(null=True)
-    outcome = CharField(null=True)  # connected | cancelled | closed | failed | refused
+    # connected | cancelled (at Exact) | closed (the popup) | aborted (Annuleren in OutSmart) | failed | refused
+    outcome = CharField(null=True)
     reason = CharField(null=True)  # which failure, to say it in the iframe's language
 
     @classmethod
@@ -338,13 +339,17 @@ class LoginAttempt(BaseModel):
                 .execute())
         return used == 1
 
-    def finish(self, outcome: str, reason: str | None = None) -> None:
-        """Record how the attempt ended (once: a later report never overwrites the first)."""
-        (LoginAttempt.update(outcome=outcome, reason=reason)
-         .where((LoginAttempt.id == self.id) & LoginAttempt.outcome.is_null())
-         .execute())
+    def finish(self, outcome: str, reason: str | None = None) -> bool:
+        """Record how the attempt ended (once: a later report never overwrites the first); whether this one did.
+
+        One conditional UPDATE: of two at once (Annuleren in OutSmart and the popup's login finishing) exactly one
+        ends the attempt, and inside a transaction the row stays claimed until it commits."""
+        ended = (LoginAttempt.update(outcome=outcome, reason=reason)
+                 .where((LoginAttempt.id == self.id) & LoginAttempt.outcome.is_null())
+                 .execute()) == 1
         stored = LoginAttempt.get_by_id(self.id)
         self.outcome, self.reason = stored.outcome, stored.reason
+        return ended
 
     def expired(self) -> bool:
         return utcnow() - self.created_at > STATE_TTL

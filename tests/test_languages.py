@@ -134,14 +134,14 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     client, wizard = english, english_wizard
     assert_english(client.get("/integraties"), "Software integrations", "Link OutSmart to your accounting software")
     assert_english(client.get("/exact"), "Connect to Exact Online", "Not connected")
-    assert_english(client.get("/exact/land"), "Start the login", "Country of your Exact Online account",
+    assert_english(client.get("/exact/land"), "Log in to Exact Online", "Country of your Exact Online account",
                    "Go to login page", "Choose country", "Steps")
     assert_english(client.get("/exact/land", headers=HTMX), "Go to login page")
 
     callback = wizard.connect(JAN)
     assert callback.status_code == 303 and callback.headers["Location"].endswith("/exact/verbinding")
     assert_english(client.get("/exact/verbinding"), "Connected to Exact Online", "Connection details",
-                   "Exact Online user", "Access token valid until", "Administrations with access", "Disconnect")
+                   "Exact Online user", "Administrations with access", "Disconnect")
     assert_english(client.get("/exact/administratie"), "Choose the administration", "Search by name or code",
                    "4 administrations", "Archived", "Blocked", "Active", "current", "Choose this administration")
     assert_english(client.get("/exact/administratie?q=Projecten"), "1 administration", "found for “Projecten”")
@@ -165,7 +165,9 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     overview = assert_english(client.get(saved.headers["Location"]),
                               "Saved. OutSmart now synchronises with administration Bakker Installatietechniek B.V.",
                               "Connected to administration Bakker Installatietechniek B.V. (101)", "locked",
-                              "Why can I not change the administration later?", "Exact requests left today",
+                              "Why can I not change the administration later?", "Technical details",
+                              "Current access valid until", "Exact requests left", "(according to Exact Online on",
+                              "Import into OutSmart", "Invoices in Exact Online", "Sales journal", "On", "Off",
                               "History", "Connected to Exact Online", "Administration chosen and locked",
                               "by Anna de Boer", "Change settings", "Disconnect")
     assert re.search(r'id="calls-today">\d,\d{3} of 5,000<', overview), "thousands with a comma in English"
@@ -177,6 +179,12 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     assert gone.status_code == 303
     assert_english(client.get(gone.headers["Location"]), "You have disconnected from Exact Online",
                    "Synchronisation has stopped", "Disconnected")
+
+
+def test_the_tip_before_the_login_in_english(english):
+    assert_english(english.get("/exact/land"), "Before you log in", "a Belgian account only works with België",
+                   "Log in with a dedicated Exact Online user for OutSmart", "not a personal user and not a MijnKantoor "
+                   "user", "A One Exact Identity linked to several users cannot be used.")
 
 
 def test_an_expired_connection_says_so_in_english(english, english_wizard):

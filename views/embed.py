@@ -25,7 +25,7 @@ ENTRY_SALT = "outsmart-embed-entry"
 LOCALES = ("nl", "en")
 # Reached without an entry: the entry itself, static files, and the login popup (bound by its attempt instead).
 PUBLIC_ENDPOINTS = {"static", "embed.enter", "login.popup_start", "login.popup_continue", "login.callback",
-                    "login.callback_confirm"}
+                    "login.callback_confirm", "login.callback_done"}
 # An origin's host and port, nothing else: a pattern's * must not swallow a backslash, user info, a percent escape
 # or a space, which a browser reads as part of another origin (https://evil.example\.out-smart.com is evil.example).
 BARE_HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?")

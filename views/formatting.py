@@ -7,6 +7,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from exact.hosts import COUNTRIES
+from forms.rights import setting_words
 from forms.settings import SettingsForm
 from forms.settings import vat_label
 from views.account import exact_status
@@ -63,6 +64,7 @@ def register(app):
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
     app.jinja_env.filters["exact_error_message"] = exact_error_message
     app.jinja_env.filters["setting_label"] = _setting_label
+    app.jinja_env.filters["setting_words"] = setting_words
     app.jinja_env.filters["attention_label"] = _attention_label
     app.jinja_env.filters["reconnect_helps"] = lambda key: getattr(exact_error(key), "reconnect_helps", False)
     app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,

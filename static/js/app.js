@@ -35,6 +35,12 @@
   document.addEventListener("submit", (event) => {
     const form = event.target;
     if (form.hasAttribute("data-busy")) form.setAttribute("aria-busy", "true");
+    if (form.hasAttribute("data-login-cancel")) {
+      // Annuleren: the server ends the attempt (the form posts on); the popup has nothing left to do.
+      popupWaits = false;
+      if (popup && !popup.closed) popup.close();
+      return;
+    }
     if (!embedded || !form.hasAttribute("data-login-form") || !window.htmx) return;
     event.preventDefault();
     popup = window.open("", "exact-login", "popup,width=520,height=720");
