@@ -54,9 +54,9 @@ def test_the_blocked_popup_message_and_its_link_survive_the_status_checks(app, c
     blocked.evaluate("element => { window.blockedMessage = element; }")
     wait_for_checks(page, answered)
 
-    assert set(answered) == {204}  # "nothing happened yet": nothing to swap
     expect(blocked).to_be_visible()
     assert blocked.evaluate("element => element === window.blockedMessage")  # never re-added (nor re-announced)
+    assert set(answered) == {204}  # "nothing happened yet": nothing to swap
     expect(blocked).to_contain_text("geblokkeerd")
     expect(blocked).to_contain_text("Open de inlogpagina in een nieuw tabblad en log daar in")
     # No "log in in the opened window" while none is open.
