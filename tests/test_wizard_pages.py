@@ -1,6 +1,4 @@
 """Every step is one URL: a full page for a browser, a fragment for htmx, and caches told so."""
-import re
-
 import pytest
 
 from simhelpers import JAN
@@ -23,8 +21,7 @@ def test_each_step_is_a_page_or_a_fragment(client, wizard):
         assert page.status_code == fragment.status_code == 200, url
         assert b"<html" in page.data and b'id="exact"' in page.data, url
         assert b"<html" not in fragment.data, url
-        # The window's title first (htmx sets it on the swap), then the step.
-        assert re.match(r'<title>[^<]+</title>\s*<section id="exact"', fragment.get_data(as_text=True).lstrip()), url
+        assert fragment.get_data(as_text=True).lstrip().startswith('<section id="exact"'), url
         assert "HX-Request" in fragment.headers["Vary"], url
 
 
