@@ -290,6 +290,9 @@ class LoginAttempt(BaseModel):
 
     PAGE = "page"  # the whole page went to Exact and comes back
     POPUP = "popup"  # a popup went to Exact; the iframe waits for it
+    # Starts a popup attempt's state (not a character of the random part): a popup back from Exact after its attempt
+    # was deleted still ends on the popup's own page, not on the setup's.
+    POPUP_STATE = "popup."
 
     id = CharField(primary_key=True)
     account = CharField()
@@ -303,7 +306,8 @@ class LoginAttempt(BaseModel):
     code_verifier = EncryptedField(null=True)  # PKCE: only this attempt's token exchange can redeem its code
     created_at = DateTimeField(default=utcnow)
     used_at = DateTimeField(null=True)
-    # connected | cancelled (at Exact) | closed (the popup) | aborted (Annuleren in OutSmart) | failed | refused
+    # connected | cancelled (at Exact) | closed (the popup) | aborted (Annuleren in OutSmart) | expired | failed |
+    # refused
     outcome = CharField(null=True)
     reason = CharField(null=True)  # which failure, to say it in the iframe's language
 
@@ -312,8 +316,9 @@ class LoginAttempt(BaseModel):
               pkce: bool = True) -> tuple["LoginAttempt", str | None]:
         """A new attempt, and (for a popup) the secret its iframe hands the popup; only its digest is kept."""
         handoff = secrets.token_urlsafe(32) if mode == cls.POPUP else None
+        state = (cls.POPUP_STATE if mode == cls.POPUP else "") + secrets.token_urlsafe(32)
         attempt = cls.create(id=secrets.token_urlsafe(16), account=account, user=user, country=country, mode=mode,
-                             state=secrets.token_urlsafe(32), visit=visit, handoff=handoff and digest(handoff),
+                             state=state, visit=visit, handoff=handoff and digest(handoff),
                              code_verifier=secrets.token_urlsafe(64) if pkce else None)
         return attempt, handoff
 
@@ -353,6 +358,10 @@ class LoginAttempt(BaseModel):
 
     def expired(self) -> bool:
         return utcnow() - self.created_at > STATE_TTL
+
+    def seconds_left(self) -> int:
+        """Whole seconds until the attempt's 10 minutes are over (0 once they are)."""
+        return max(0, int((self.created_at + STATE_TTL - utcnow()).total_seconds()))
 
 
 # Attempts past their 10 minutes are deleted at every new start (connections.start_login): found by this index.

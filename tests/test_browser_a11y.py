@@ -1,4 +1,5 @@
-"""WCAG 2.2 AA: axe-core on every step and state of the settings screen, in Dutch and in English."""
+"""WCAG 2.2 AA and axe's best practices: axe-core on every step and state of the settings screen, in Dutch and in
+English; on each, no attribute says "None" (a Python None written into the markup)."""
 import time
 
 import pytest
@@ -19,6 +20,12 @@ pytestmark = pytest.mark.e2e
 LOCALES = {"nl": "nl-NL", "en": "en-GB"}  # English through Accept-Language, as a browser set to English sends it
 
 
+# Every attribute, on every element, whose value is the word None.
+NONE_ATTRIBUTES = """() => [...document.querySelectorAll('*')].flatMap((element) => [...element.attributes]
+    .filter((attribute) => attribute.value.trim() === 'None')
+    .map((attribute) => `${element.tagName.toLowerCase()}${element.id ? '#' + element.id : ''} ${attribute.name}`))"""
+
+
 class Audit:
     """Run axe on each state; collect every violation, so one run names them all."""
 
@@ -35,9 +42,11 @@ class Audit:
         found = violations(target)
         if found:
             self.found.append(describe(found, f"[{self.language}: {state}] "))
+        for attribute in target.evaluate(NONE_ATTRIBUTES):
+            self.found.append(f"[{self.language}: {state}] {attribute}=\"None\"")
 
     def check(self):
-        assert not self.found, "axe (WCAG 2.2 AA) found:\n" + "\n".join(self.found)
+        assert not self.found, "axe (WCAG 2.2 AA, best practices) found:\n" + "\n".join(self.found)
 
 
 def exact_login(page, username=JAN):
@@ -83,6 +92,11 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
         page.goto(f"{live_app}/exact/login/{attempt.id}/status")
         expect(page.locator("#exact[data-login-status]")).to_be_visible()
         audit(page, "login waiting (popup)")
+        app.config["LOGIN_WARNING_BEFORE"] = 600  # the warning of the login's last minutes, at once
+        page.reload()
+        expect(page.locator("#login-time-warning")).not_to_be_empty()
+        audit(page, "login waiting, time nearly up")
+        app.config["LOGIN_WARNING_BEFORE"] = 120
         page.goto(f"{live_app}/exact/login/{attempt.id}")  # opened without its iframe: it says so, after 4 s
         expect(page.locator("[data-handoff-missing]")).to_be_visible(timeout=10000)
         audit(page, "popup start, not opened by OutSmart")
@@ -271,7 +285,7 @@ def test_bezig_shows_and_is_announced_while_exact_is_slow(page, app, live_app, s
     refresh.locator("button[type=submit]").click()
     expect(region.locator(".busy")).to_be_visible()
     expect(refresh.locator("button[type=submit]")).to_be_disabled()
-    expect(page.locator("#exact h1")).to_be_focused(timeout=10000)
+    expect(page.locator("#lists-fetched")).to_be_focused(timeout=10000)  # the lists it read again, said by date
 
 
 def test_outsmart_entry_in_english_passes_axe(browser, app, live_app):
@@ -291,6 +305,10 @@ def test_outsmart_entry_in_english_passes_axe(browser, app, live_app):
         audit(page, "entry (integrations)")
         page.goto(f"{live_app}/exact/land")
         audit(page, "country")
+        app.config["SESSION_WARNING_BEFORE"] = app.permanent_session_lifetime.total_seconds()
+        page.reload()
+        expect(page.get_by_role("button", name="Stay longer")).to_be_visible()
+        audit(page, "session about to end")
     finally:
         context.close()
     audit.check()

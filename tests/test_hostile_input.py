@@ -187,6 +187,15 @@ def _refresh(stage, form, request_form, response, context):
     return True
 
 
+def _extend_session(stage, form, request_form, response, context):
+    """"Langer blijven" takes no input: any fields are ignored; the answer is a fresh copy of the visit's session."""
+    answer = response.get_json(silent=True) or {}
+    assert response.status_code == 200 and set(answer) == {"session", "seconds"}, context
+    assert answer["seconds"] == stage.app.permanent_session_lifetime.total_seconds(), context
+    stage.assert_unchanged(context)
+    return True
+
+
 def _test_connection(stage, form, request_form, response, context):
     """Verbinding testen takes no input. Saved: it asks Exact (which accepts the connection) and changes nothing;
     before saving there is nothing to test: back to the overview."""
@@ -220,6 +229,7 @@ POSTS = {
     "/exact/verbreken": ((), (), _disconnect),
     "/exact/testen": ((), (), _test_connection),
     "/exact/login/<attempt_id>/annuleren": ((), (), _cancel_login),
+    "/sessie/verlengen": ((), (), _extend_session),
 }
 
 

@@ -6,6 +6,7 @@ import secrets
 from functools import partial
 
 from flask import Blueprint
+from flask import Response
 from flask import current_app
 from flask import redirect
 from flask import render_template
@@ -44,6 +45,7 @@ from views.steps import requires
 
 bp = Blueprint("login", __name__, url_prefix="/exact")
 log = logging.getLogger(__name__)
+LOGIN_MINUTES = int(STATE_TTL.total_seconds() // 60)  # how long a login may take, in the words the pages use
 
 
 def register(csrf):
@@ -82,8 +84,7 @@ def country_post():
     if request.form.get("popup"):
         attempt, handoff = start(LoginAttempt.POPUP)
         # The secret reaches the popup only from this iframe, by postMessage (static/js/app.js): never in a URL.
-        return render_step("login_waiting.html", step="login", attempt=attempt, handoff=handoff,
-                           connection=connection)
+        return _waiting(attempt, connection, handoff)
     attempt, _handoff = start(LoginAttempt.PAGE)
     # A full-page navigation: Exact's login page must never be framed or fetched by htmx.
     return redirect(_authorization_url(attempt), 303)
@@ -123,10 +124,16 @@ def popup_status(attempt_id):
     attempt = LoginAttempt.of_account(attempt_id, current_account())
     if attempt is None:
         return _login_failed(_("Deze inlogpoging is verlopen of ongeldig. Start het inloggen opnieuw."), 404)
-    if attempt.outcome is None and (request.args.get("closed") or attempt.expired()):
+    if attempt.outcome is None and attempt.expired():
+        attempt.finish("expired")
+    elif attempt.outcome is None and request.args.get("closed"):
         attempt.finish("closed")
     if attempt.outcome is None:
-        response = render_step("login_waiting.html", step="login", attempt=attempt, connection=current_connection())
+        if request.args.get("waiting"):
+            # The page already shows this attempt's waiting step: nothing to swap (htmx swaps no 204), so the focus,
+            # the "popup blocked" message and the live regions stay as they are.
+            return Response(status=204, headers={"Cache-Control": "no-store"})
+        response = _waiting(attempt, current_connection())
         response.headers["HX-Push-Url"] = "false"  # polling must not fill the history
         return response
     if attempt.outcome == "connected":
@@ -154,7 +161,7 @@ def callback():
     """Steps 3–4: back from Exact; check the state and that this is the browser that started, then connect."""
     attempt = _attempt_of_state(request.args.get("state", ""))
     if attempt is None:
-        return _finish_page(None, "failed", "state", 400)
+        return _state_refused(request.args.get("state", ""))
     if attempt.mode == LoginAttempt.POPUP and not _has_browser_key(attempt):
         # No cookie came back (blocked, or another browser): only the iframe that started the login can vouch for
         # this window, by handing it the secret again. The page asks its opener, then posts here.
@@ -163,7 +170,7 @@ def callback():
     if attempt.mode == LoginAttempt.PAGE and not _in_its_visit(attempt):
         return _finish_page(None, "failed", "other_visit", 400)
     if not _finish_login(attempt, request.args):
-        return _finish_page(None, "failed", "state", 400)
+        return _state_refused(attempt.state)
     if attempt.mode == LoginAttempt.PAGE and attempt.outcome == "connected":
         return redirect(_after_login(current_connection(), attempt.reason == "other_user"), 303)
     # The way back's address holds Exact's one-time code: the result is shown at an address without it.
@@ -175,11 +182,11 @@ def callback_confirm():
     """The popup's callback page, vouched for by the secret its iframe handed it again."""
     attempt = _attempt_of_state(request.form.get("state", ""))
     if attempt is None or attempt.mode != LoginAttempt.POPUP:
-        return _finish_page(None, "failed", "state", 400)
+        return _state_refused(request.form.get("state", ""))
     if not attempt.handed(request.form.get("handoff")):
         return _popup_done(None, "failed", _not_from_outsmart(), 403)
     if not _finish_login(attempt, request.form):
-        return _finish_page(None, "failed", "state", 400)
+        return _state_refused(attempt.state)
     # Posted (the address holds no code): the popup's last page right here; without a cookie of this browser no
     # other address could show it only to this window.
     return _popup_result(attempt)
@@ -284,6 +291,26 @@ def _authorization_url(attempt: LoginAttempt) -> str:
     return oauth_for(attempt.country).authorization_url(attempt.state, code_verifier=attempt.code_verifier)
 
 
+def _waiting(attempt: LoginAttempt, connection: Connection, handoff: str | None = None) -> Response:
+    """The popup login's waiting step: it asks for news every LOGIN_STATUS_INTERVAL seconds, says how long the login
+    may take, and warns LOGIN_WARNING_BEFORE seconds before that time is over."""
+    config = current_app.config
+    return render_step("login_waiting.html", step="login", attempt=attempt, handoff=handoff, connection=connection,
+                       interval=config["LOGIN_STATUS_INTERVAL"], warn_before=config["LOGIN_WARNING_BEFORE"],
+                       minutes=LOGIN_MINUTES)
+
+
+def _state_refused(state: str):
+    """Back from Exact with a state that is no live attempt's (too late, used, or never ours). A popup's state says
+    so on the popup's own last page, never in a copy of the setup inside the popup."""
+    if state.startswith(LoginAttempt.POPUP_STATE):
+        return _popup_done(None, "failed", _(
+            "Deze inlogpoging is verlopen of ongeldig: het inloggen moet binnen %(minutes)s minuten klaar zijn. Er is "
+            "niets verbonden. Sluit dit venster en start het inloggen opnieuw in OutSmart.", minutes=LOGIN_MINUTES),
+            400)
+    return _finish_page(None, "failed", "state", 400)
+
+
 def _open_popup_attempt(attempt_id: str) -> LoginAttempt | None:
     """A popup attempt that may still go to Exact: not expired, not ended, not back from Exact yet."""
     attempt = LoginAttempt.get_or_none(LoginAttempt.id == attempt_id)
@@ -359,6 +386,9 @@ def _failure_message(outcome: str, reason: str | None) -> str:
     if outcome == "cancelled":
         return _("U heeft OutSmart geen toegang gegeven bij Exact Online, dus er is niets verbonden. Probeer het "
                  "opnieuw en klik bij Exact Online op Toestaan.")
+    if outcome == "expired":
+        return _("De %(minutes)s minuten om in te loggen zijn voorbij, daarom is er niets verbonden. Start het "
+                 "inloggen opnieuw; u krijgt dan weer %(minutes)s minuten.", minutes=LOGIN_MINUTES)
     if outcome == "closed":
         return _("Het inlogvenster is gesloten voordat het inloggen klaar was. Er is niets verbonden; probeer het "
                  "opnieuw.")

@@ -247,7 +247,7 @@ def _test_page(connection, form, report, status=200, passed=False):
 def _settings_page(connection, form, lists, status=200, carried=None):
     """Step 6 with this form and these lists; `carried` says which earlier choices were cleared."""
     return render_step("settings.html", status, step="settings", connection=connection, form=form, lists=lists,
-                       carried=carried)
+                       carried=carried, title=_("Import- en exportinstellingen") if connection.is_locked else None)
 
 
 def _form(lists: dict, **kwargs) -> SettingsForm:
