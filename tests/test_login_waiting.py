@@ -86,7 +86,9 @@ def test_a_popup_back_from_exact_too_late_ends_on_its_own_page(app, client, sim)
 def test_a_popup_callback_used_twice_ends_on_the_popups_page(app, client, sim):
     attempt, popup, authorize, _handoff = popup_to_exact(app, client)
     callback = path_of(sim.login(authorize, JAN))
-    assert popup.get(callback).status_code == 200
+    first = popup.get(callback)  # connected: the result at an address without the code
+    assert first.status_code == 303 and "code=" not in first.headers["Location"]
+    assert popup.get(first.headers["Location"]).status_code == 200
     again = popup.get(callback)
     assert again.status_code == 400 and 'data-outcome="failed"' in again.get_data(as_text=True)
     assert 'class="stepper"' not in again.get_data(as_text=True)
