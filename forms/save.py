@@ -8,7 +8,7 @@ from wtforms import BooleanField
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from exact.hosts import COUNTRIES
+from forms.country import country_name
 from forms.rights import HasRight
 from forms.rights import missing_rights_error
 
@@ -53,7 +53,7 @@ class SaveForm(FlaskForm):
             raise ValidationError(_(
                 "Het gekozen land (%(chosen)s) hoort niet bij uw Exact Online-account (%(account)s). Verbreek de "
                 "verbinding en verbind opnieuw met het land waar uw Exact Online-account is aangemaakt.",
-                chosen=_country_name(field.data), account=_country_name(account)))
+                chosen=country_name(field.data), account=country_name(account)))
 
     def validate_confirm(self, field):
         if not field.data:
@@ -70,7 +70,3 @@ class SaveForm(FlaskForm):
                 "Intussen is er een andere administratie gekozen, in een ander venster of door een andere beheerder: "
                 "%(name)s (%(code)s). Er is niets opgeslagen. Controleer of dit de juiste administratie is en "
                 "bevestig opnieuw.", name=self.chosen.name, code=self.chosen.code))
-
-
-def _country_name(code: str) -> str:
-    return COUNTRIES[code].name if code in COUNTRIES else code

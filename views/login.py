@@ -20,9 +20,9 @@ from exact.errors import AccessDenied
 from exact.errors import CurrentDivisionNotGranted
 from exact.errors import ExactError
 from exact.errors import NoDivisionAccess
-from exact.hosts import COUNTRIES
 from exact.oauth import parse_callback
 from forms.country import CountryForm
+from forms.country import country_name
 from forms.disconnect import DisconnectForm
 from models import Connection
 from models import STATE_TTL
@@ -71,7 +71,7 @@ def country_post():
     if connection.is_locked and form.country.data != connection.country:
         form.country.errors.append(_(
             "Deze verbinding hoort bij Exact Online %(country)s, waar de administratie is vastgezet. Kies dat land, "
-            "of verbreek eerst de verbinding.", country=COUNTRIES[connection.country].name))
+            "of verbreek eerst de verbinding.", country=country_name(connection.country)))
         return render_step("country.html", 422, step="country", form=form, connection=connection)
     wait = throttle.count_login_start(current_account())
     if wait:
@@ -96,7 +96,7 @@ def popup_start(attempt_id):
     if attempt is None:
         return _popup_done(None, "failed", _("Deze inlogpoging is verlopen of ongeldig. Sluit dit venster en start "
                                               "het inloggen opnieuw vanuit OutSmart."), 400)
-    return render_template("popup_start.html", attempt=attempt, country=COUNTRIES[attempt.country].name)
+    return render_template("popup_start.html", attempt=attempt, country=country_name(attempt.country))
 
 
 @bp.post("/login/<attempt_id>")

@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 import connections
-from exact.hosts import COUNTRIES
 from exact.lists import in_code_order
 from forms.administration import AdministrationForm
 from forms.connection_test import ConnectionTestForm
 from forms.connection_test import healthy_report
+from forms.country import country_name
 from forms.rights import required_rights
 from forms.save import SaveForm
 from forms.settings import SettingsForm
@@ -303,7 +303,7 @@ def _administration_page(connection, form, status=200):
 def _check_page(connection, administration, form, status=200):
     rights = required_rights(connection.draft_settings)
     return render_step("check.html", status, step="check", connection=connection, administration=administration,
-                       form=form, rights=rights, country_name=COUNTRIES[connection.country].name)
+                       form=form, rights=rights, country_name=country_name(connection.country))
 
 
 def _save_lost(connection):
