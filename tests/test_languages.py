@@ -572,6 +572,15 @@ COUNTRY_NAMES = {
 }
 
 
+def test_the_french_and_german_country_names_are_the_common_ones():
+    """As CLDR (Babel's locale data) names them: Pays-Bas, Niederlande, Royaume-Uni, Vereinigte Staaten…"""
+    from babel import Locale
+
+    territories = ("NL", "BE", "DE", "GB", "US", "ES", "FR")  # COUNTRIES' order: nl, be, de, uk, us, es, fr
+    for language in ("fr", "de"):
+        assert COUNTRY_NAMES[language] == tuple(Locale(language).territories[code] for code in territories)
+
+
 @pytest.mark.parametrize("language", sorted(COUNTRY_NAMES))
 def test_every_country_offered_is_named_in_the_pages_language(app, client, language):
     """Dutch and English keep each country's own name, as Exact's own country choice does; French and German name
