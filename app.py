@@ -25,6 +25,8 @@ from playhouse.db_url import parse
 import models
 import outbox
 from exact.hosts import parse_base_urls
+from views.languages import DEFAULT_LANGUAGE
+from views.languages import browser_language
 from views.session import PortableSessionInterface
 from views.session import Request
 
@@ -430,8 +432,8 @@ def _instance_secret(app, name, make):
 
 
 def _select_locale():
-    """Dutch first; English for a browser that asks for it."""
-    return g.get("locale") or request.accept_languages.best_match(["nl", "en"]) or "nl"
+    """The visit's language (OutSmart's entry), else the one the browser prefers among ours, else Dutch."""
+    return g.get("locale") or browser_language() or DEFAULT_LANGUAGE
 
 
 def _serve_in_background(host, port, wsgi_app):

@@ -13,8 +13,8 @@ from wtforms import SelectMultipleField
 from wtforms.validators import InputRequired
 from wtforms.validators import ValidationError
 
-from exact.hosts import COUNTRIES
 from forms.rights import SWITCHES
+from forms.country import country_name
 from forms.rights import HasRight
 from forms.rights import Need
 from forms.rights import missing_message
@@ -86,7 +86,7 @@ class SaveForm(FlaskForm):
             raise ValidationError(_(
                 "Het gekozen land (%(chosen)s) hoort niet bij uw Exact Online-account (%(account)s). Verbreek de "
                 "verbinding en verbind opnieuw met het land waar uw Exact Online-account is aangemaakt.",
-                chosen=_country_name(field.data), account=_country_name(account)))
+                chosen=country_name(field.data), account=country_name(account)))
 
     def validate_confirm(self, field):
         if not field.data:
@@ -108,11 +108,11 @@ class SaveForm(FlaskForm):
         """The three checks with their result so far: the country is known without asking Exact; the rights once
         asked (at Opslaan, or after switching settings off); the administration once the box was checked."""
         connection = self.connection
-        country = _country_name(self.country.data)
+        country = country_name(self.country.data)
         if self.country.errors or (self.host_for and self._country_differs()):
             country_line = CheckResult("country", _("Land"), FAILED, " ".join(self.country.errors) or _(
                 "Het gekozen land (%(chosen)s) hoort niet bij uw Exact Online-account (%(account)s).",
-                chosen=country, account=_country_name(connection.country)))
+                chosen=country, account=country_name(connection.country)))
         else:
             country_line = CheckResult("country", _("Land"), OK, _(
                 "Gekozen land: %(country)s. Ingelogd als %(user)s bij Exact Online %(country)s.", country=country,
@@ -159,7 +159,3 @@ class SwitchOffForm(FlaskForm):
 
     def labels(self) -> list[str]:
         return [setting_words(name) for name in self.off.data or []]
-
-
-def _country_name(code: str) -> str:
-    return COUNTRIES[code].name if code in COUNTRIES else code

@@ -5,7 +5,8 @@ per request by `settings_form()`; they are stored together as `vat_codes`, {rate
 """
 from decimal import Decimal
 
-from flask_babel import format_decimal
+from babel.numbers import format_percent
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -306,8 +307,9 @@ def vat_field_name(rate: str) -> str:
 
 
 def percent(rate: str) -> str:
-    """A rate the user's way: "5,5 %" in Dutch, "5.5%" in English."""
-    return _("%(number)s %%", number=format_decimal(Decimal(rate)))
+    """A rate ("5.5", in percent) the way the page's language writes it (Babel's format for the locale, every
+    decimal kept): "5,5%" in Dutch, "5.5%" in English, "5,5 %" in French and German (a no-break space)."""
+    return format_percent(Decimal(rate) / 100, locale=get_locale() or "nl", decimal_quantization=False)
 
 
 def vat_label(rate: str) -> str:

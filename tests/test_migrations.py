@@ -233,7 +233,7 @@ def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, re
                  "document_type", "hour_rounding"):
         assert shown.get(name) == [RELEASE_SETTINGS[name]], name
     assert (shown["vat_21"], shown["vat_9"], shown["vat_0"]) == (["1"], ["2"], ["0"])
-    assert "Btw-code voor 21 %" in text_of(settings_page.get_data(as_text=True))
+    assert "Btw-code voor 21%" in text_of(settings_page.get_data(as_text=True))
     assert shown["relations_include_inactive"] == ["y"] and "relations_include_blocked" not in shown
     assert sim.calls() == []  # all of it from the adopted rows
 

@@ -20,9 +20,9 @@ from exact.errors import AccessDenied
 from exact.errors import CurrentDivisionNotGranted
 from exact.errors import ExactError
 from exact.errors import NoDivisionAccess
-from exact.hosts import COUNTRIES
 from exact.oauth import parse_callback
 from forms.country import CountryForm
+from forms.country import country_name
 from forms.disconnect import DisconnectForm
 from models import Connection
 from models import STATE_TTL
@@ -73,7 +73,7 @@ def country_post():
     if connection.is_locked and form.country.data != connection.country:
         form.country.errors.append(_(
             "Deze verbinding hoort bij Exact Online %(country)s, waar de administratie is vastgezet. Kies dat land, "
-            "of verbreek eerst de verbinding.", country=COUNTRIES[connection.country].name))
+            "of verbreek eerst de verbinding.", country=country_name(connection.country)))
         return render_step("country.html", 422, step="country", form=form, connection=connection)
     wait = throttle.count_login_start(current_account())
     if wait:
@@ -96,7 +96,7 @@ def popup_start(attempt_id):
     attempt = _open_popup_attempt(attempt_id)
     if attempt is None:
         return _popup_gone(attempt_id)
-    return render_template("popup_start.html", attempt=attempt, country=COUNTRIES[attempt.country].name)
+    return render_template("popup_start.html", attempt=attempt, country=country_name(attempt.country))
 
 
 @bp.post("/login/<attempt_id>")
@@ -427,8 +427,8 @@ def _not_used_because(attempt: LoginAttempt, connection: Connection) -> str:
     if attempt.outcome == "refused" and attempt.reason == "other_country":
         return _("Uw nieuwe login is niet gebruikt, omdat u inlogde bij Exact Online %(login)s en deze verbinding "
                  "hoort bij Exact Online %(country)s. Log opnieuw in en kies %(country)s, of verbreek de verbinding "
-                 "om een ander land te kiezen.", login=COUNTRIES[attempt.country].name,
-                 country=COUNTRIES[connection.country].name)
+                 "om een ander land te kiezen.", login=country_name(attempt.country),
+                 country=country_name(connection.country))
     if attempt.outcome == "refused" and attempt.reason == "locked_division_missing":
         return _("Uw nieuwe login is niet gebruikt, omdat u bij Exact Online geen toegang gaf tot de vastgezette "
                  "administratie %(name)s (%(code)s). Log opnieuw in en vink die administratie aan bij Exact Online, of "
