@@ -55,7 +55,7 @@ def test_every_setting_is_told_in_words_with_exacts_descriptions(client, wizard,
     assert invoices["Standaard omzetrekening"] == described("revenue_accounts", settings["revenue_account"])
     assert invoices["Betalingsconditie"] == described("payment_conditions", settings["payment_condition"])
     for rate, code in settings["vat_codes"].items():
-        assert invoices[f"Btw-code voor {rate} %"] == described("vat_codes", code)
+        assert invoices[f"Btw-code voor {rate}%"] == described("vat_codes", code)
     assert not [value for rows in shown.values() for value in rows.values() if value in ("✓", "–", "")]  # words
 
 
@@ -79,4 +79,4 @@ def test_a_code_whose_list_is_not_cached_is_shown_as_the_code(client, wizard):
     settings = Connection.get().settings
     shown = summary_of(client.get("/exact").get_data(as_text=True))
     assert shown["Facturen in Exact Online"]["Verkoopdagboek"] == settings["sales_journal"]
-    assert shown["Facturen in Exact Online"]["Btw-code voor 21 %"] == settings["vat_codes"]["21"]
+    assert shown["Facturen in Exact Online"]["Btw-code voor 21%"] == settings["vat_codes"]["21"]
