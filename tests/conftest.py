@@ -13,6 +13,9 @@ from simhelpers import SimServer
 
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+# Where the browser tests put their screenshots: an ignored folder, so running the tests leaves a clone as it was.
+# The README's own (tests/screenshots/, tracked) are refreshed with SCREENSHOTS_DIR=tests/screenshots (README: Test it).
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or Path(__file__).resolve().parent / ".screenshots").resolve()
 # The key of OutSmart's synchronisation worker, for the tests that turn the token API on (SERVICE_KEYS; at least
 # 32 characters, or the app does not start).
 WORKER_KEY = "worker-key-Vd7q2LxN9sKp4RtZ8mWc3HyB6fJ"

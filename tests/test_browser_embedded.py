@@ -1,8 +1,9 @@
 """Inside OutSmart: the app in a cross-site iframe of the demo host page, logging in through a popup."""
 import re
-from pathlib import Path
 
 import pytest
+
+from conftest import SCREENSHOTS  # an ignored folder unless SCREENSHOTS_DIR says otherwise
 
 from conftest import serve
 from models import Connection
@@ -13,7 +14,6 @@ from wizard_actions import EXACT_SELECTS
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
 @pytest.fixture

@@ -2,9 +2,10 @@
 line when wide; at 320 px each administration is a block with all its facts. Screenshots for the README."""
 import re
 from functools import partial
-from pathlib import Path
 
 import pytest
+
+from conftest import SCREENSHOTS  # an ignored folder unless SCREENSHOTS_DIR says otherwise
 
 from a11y import describe
 from a11y import violations
@@ -21,14 +22,13 @@ from wizard_actions import popup_to_exact
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 SIZES = {"narrow": {"width": 360, "height": 800}, "wide": {"width": 1280, "height": 900}}
 
 
 def check_page(page, size, name, found=None):
     """Screenshot the page (Dutch); it must not scroll sideways, and show at most one primary button; axe's
     violations (WCAG 2.2 AA) go into `found`."""
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     if page.evaluate("document.documentElement.lang") == "nl":
         page.screenshot(path=str(SCREENSHOTS / f"{size}-{name}.png"), full_page=True)
     if found is not None:

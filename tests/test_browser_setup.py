@@ -1,7 +1,8 @@
 """A new admin clicks through the whole setup in Chromium, against the simulator; screenshots for the README."""
-from pathlib import Path
 
 import pytest
+
+from conftest import SCREENSHOTS  # an ignored folder unless SCREENSHOTS_DIR says otherwise
 
 from models import Connection
 from simhelpers import JAN
@@ -9,11 +10,10 @@ from wizard_actions import EXACT_SELECTS
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 
 
 def shot(page, name):
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
