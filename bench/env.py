@@ -42,6 +42,9 @@ def app_config(db_path: str, sim: SimServer) -> dict:
         # The timing section starts a login far more often than an admin may (10 per 10 minutes): every start is
         # still counted, at its real cost, but none is refused.
         "LOGIN_START_LIMIT": "1000000 per minute",
+        # The test client's host (APP_URL decides which hosts are served; another gets 400).
+        "APP_URL": "http://localhost",
+        "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
     }
 
 
