@@ -20,8 +20,9 @@ RIGHTS = [
 ]
 EXPORT_ONLY = {"document_type", "create_missing_relations", "create_missing_items"}
 
-# Asks Exact whether the connected user may do `action` on `endpoint` in the administration being checked.
-HasRight = Callable[[str, str], bool]
+# Asks Exact, all at once, whether the connected user may do each `action` on each `endpoint` (a list of pairs) in the
+# administration being checked; the answers in the same order (ExactClient.has_rights), or the first error in it.
+HasRights = Callable[[list[tuple[str, str]]], list[bool]]
 
 
 def required_rights(settings: dict) -> list[tuple[str, str, str]]:
@@ -36,9 +37,12 @@ def required_rights(settings: dict) -> list[tuple[str, str, str]]:
     return [(endpoint, action, str(words)) for (endpoint, action), words in needed.items()]
 
 
-def missing_rights_error(settings: dict, has_right: HasRight, administration_name: str) -> str | None:
-    """Why the Exact user cannot synchronise these settings, in plain words; None when every right is there."""
-    missing = [words for endpoint, action, words in required_rights(settings) if not has_right(endpoint, action)]
+def missing_rights_error(settings: dict, has_rights: HasRights, administration_name: str) -> str | None:
+    """Why the Exact user cannot synchronise these settings, in plain words; None when every right is there. The
+    rights are asked at once: the admin waits one round trip to Exact, not one per right."""
+    needed = required_rights(settings)
+    answers = has_rights([(endpoint, action) for endpoint, action, _words in needed]) if needed else []
+    missing = [words for (_endpoint, _action, words), allowed in zip(needed, answers) if not allowed]
     if not missing:
         return None
     return _("De Exact Online-gebruiker mist deze rechten in administratie %(name)s: %(rights)s. Vraag de beheerder "

@@ -9,7 +9,7 @@ from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
 from exact.hosts import COUNTRIES
-from forms.rights import HasRight
+from forms.rights import HasRights
 from forms.rights import missing_rights_error
 
 
@@ -21,14 +21,14 @@ class SaveForm(FlaskForm):
     confirm = BooleanField(_l("Ja, dit is de juiste administratie"))
 
     def __init__(self, connection, chosen, *args, host_for: Callable[[str], str] | None = None,
-                 has_right: HasRight | None = None, **kwargs):
-        """`chosen` is the administration being saved; `host_for` and `has_right` answer what only configuration
+                 has_rights: HasRights | None = None, **kwargs):
+        """`chosen` is the administration being saved; `host_for` and `has_rights` answer what only configuration
         and Exact know (the POST needs both, the page neither)."""
         super().__init__(*args, **kwargs)
         self.connection = connection
         self.chosen = chosen
         self.host_for = host_for
-        self.has_right = has_right
+        self.has_rights = has_rights
         self.rights_error = None
         self.country.data = self.country.data or connection.country
         if self.administration.raw_data is None:  # a page to show, not a POST to check: it asks about `chosen`
@@ -37,7 +37,7 @@ class SaveForm(FlaskForm):
     def validate(self, extra_validators=None):
         """Every check runs, so the page can say all that is wrong at once; rights are asked at Exact."""
         valid = super().validate(extra_validators)
-        self.rights_error = missing_rights_error(self.connection.draft_settings, self.has_right, self.chosen.name)
+        self.rights_error = missing_rights_error(self.connection.draft_settings, self.has_rights, self.chosen.name)
         return valid and not self.rights_error
 
     @property

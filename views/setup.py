@@ -124,8 +124,8 @@ def settings_post(connection, lists):
             return _settings_changed_meanwhile(connection)
         return redirect(url_for("setup.check_get"), 303)
     with client_for(connection) as client:
-        has_right = partial(client.has_right, connection.division)
-        form = _form(lists, rights=(has_right, connection.division_name))
+        has_rights = partial(client.has_rights, connection.division)  # all at once
+        form = _form(lists, rights=(has_rights, connection.division_name))
         if not form.validate_on_submit():
             return _settings_page(connection, form, lists, 422)
         if not connections.change_settings(connection, form.settings(), current_user()):
@@ -174,7 +174,7 @@ def check_post(connection):
     administration = _draft_administration(connection)
     with client_for(connection) as client:
         form = SaveForm(connection, administration, host_for=host_for,
-                        has_right=partial(client.has_right, administration.code))
+                        has_rights=partial(client.has_rights, administration.code))  # all at once
         if not form.validate_on_submit():
             return _check_page(connection, administration, form, 422)
         if not connections.save(connection, administration, current_user()):
