@@ -5,6 +5,8 @@ from pathlib import Path
 import pytest
 
 from conftest import serve
+from models import Connection
+from models import LoginAttempt
 from simhelpers import JAN
 from views.demo_host import create_demo_host
 from wizard_actions import EXACT_SELECTS
@@ -183,9 +185,10 @@ def test_a_slow_login_in_the_popup_is_left_alone_while_the_iframe_polls(context,
     popup = opened.value
     go_to_exact(popup)
     popup.fill("input[name=username]", JAN)
-    page.wait_for_timeout(4500)  # the iframe polls every 2 s; each poll swaps in the waiting step again
+    frame.locator("#exact").evaluate("root => { window.waitingStep = root; }")
+    page.wait_for_timeout(4500)  # the iframe checks every 2 s; while nothing has happened it swaps nothing
     assert "/api/oauth2/auth" in popup.url and popup.input_value("input[name=username]") == JAN
-    expect(frame.locator("#exact h1")).not_to_be_focused()  # polling does not pull the focus back either
+    assert frame.locator("#exact").evaluate("root => root === window.waitingStep")  # the same step, never re-added
     popup.fill("input[name=password]", "demo")
     popup.locator("form button[type=submit], form input[type=submit]").first.click()
     popup.get_by_role("button", name="Toestaan").click()
@@ -249,3 +252,79 @@ def test_the_host_is_told_when_the_connection_needs_attention_and_when_it_works_
     assert statuses[-2:] == [{"type": "exact:status", "state": "needs_attention", "division": 101,
                               "reason": "LicenseExpired"},
                              {"type": "exact:status", "state": "saved", "division": 101}]  # no reason once it works
+
+
+def test_annuleren_in_the_iframe_closes_the_popup_and_ends_the_login(context, host):
+    """Annuleren while the popup is at Exact's login page: the popup closes, the attempt ends on the server, the
+    iframe goes back to the country step and says so; the host still hears "not connected"."""
+    from playwright.sync_api import expect
+
+    page, frame = open_host(context, host)
+    with page.expect_popup() as opened:
+        frame.get_by_role("button", name="Naar inlogpagina").click()
+    popup = opened.value
+    go_to_exact(popup)
+    with popup.expect_event("close"):
+        frame.get_by_role("button", name="Annuleren").click()
+    expect(frame.locator("#login-aborted")).to_have_text("Het inloggen is geannuleerd. Er is niets gewijzigd.")
+    expect(frame.locator("#exact h1")).to_have_text("Inloggen bij Exact Online")
+    assert LoginAttempt.get().outcome == "aborted"
+    expect(page.locator("#host-status")).to_have_text("Niet verbonden")
+
+
+def test_a_login_window_finishing_after_annuleren_connects_nothing_and_says_so(context, host, live_app):
+    """The login window outlives Annuleren (a new tab, which the iframe cannot close): the admin logs in and allows
+    all the same. Nothing is connected, the window's own last page says why, and its address holds no code."""
+    from playwright.sync_api import expect
+
+    context.add_init_script("window.open = () => null;")  # a popup blocker: the login opens in a new tab instead
+    page, frame = open_host(context, host)
+    frame.get_by_role("button", name="Naar inlogpagina").click()
+    with context.expect_page() as opened:
+        frame.get_by_role("link", name="Open de inlogpagina in een nieuw tabblad").click()
+    window = opened.value
+    go_to_exact(window)
+    frame.get_by_role("button", name="Annuleren").click()
+    expect(frame.locator("#login-aborted")).to_be_visible()
+    window.fill("input[name=username]", JAN)  # … and yet goes on in the login window
+    window.fill("input[name=password]", "demo")
+    window.locator("form button[type=submit], form input[type=submit]").first.click()
+    window.get_by_role("button", name="Toestaan").click()
+    expect(window.locator("h1")).to_have_text("Niet verbonden")
+    expect(window.get_by_role("alert")).to_have_text(
+        "Het inloggen is in OutSmart geannuleerd, daarom is er niets verbonden.")
+    assert re.search(r"/exact/callback/[\w-]+/klaar$", window.url) and "code=" not in window.url
+    window.wait_for_timeout(1000)  # it stays open to be read (popup.js does not close an ended login's window)
+    assert not window.is_closed()
+    assert Connection.select().where(Connection.refresh_token.is_null(False)).count() == 0
+    expect(page.locator("#host-status")).to_have_text("Niet verbonden")
+    expect(frame.locator("#exact h1")).to_have_text("Inloggen bij Exact Online")  # the iframe stayed where it was
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_inside_outsmart_the_steps_fit_and_software_integraties_is_said_once(browser, host, width):
+    from playwright.sync_api import expect
+
+    from test_browser_layout import assert_stepper_on_one_line
+
+    context = browser.new_context(viewport={"width": width, "height": 900}, locale="nl-NL")
+    try:
+        page = context.new_page()
+        page.goto(host)
+        frame = page.frame_locator("#exact-frame")
+        expect(frame.locator("#exact-status")).to_have_text("Niet verbonden")
+        seen = page.evaluate("""() => [...document.querySelectorAll('h1')].filter(e => e.offsetParent)
+            .map(e => e.textContent.trim())""")
+        inside = page.frames[1].evaluate("""() => [...document.querySelectorAll('h1')]
+            .filter(e => e.getBoundingClientRect().width > 1).map(e => e.textContent.trim())""")  # seen, not only heard
+        assert [text.startswith("Software-integraties") for text in seen] == [True] and inside == [], (seen, inside)
+        frame.get_by_role("link", name="Instellingen openen").click()
+        frame.get_by_role("link", name="Verbinden met Exact Online").click()
+        expect(frame.locator("#exact h1")).to_have_text("Inloggen bij Exact Online")
+        inner = page.frames[1]
+        assert inner.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+        if width >= 1280:
+            assert_stepper_on_one_line(inner, "country step inside OutSmart")
+        page.screenshot(path=str(SCREENSHOTS / f"embedded-{width}-land.png"), full_page=True)
+    finally:
+        context.close()

@@ -373,6 +373,28 @@ def test_a_disconnect_while_exact_checks_the_save_leaves_nothing_saved(team, sim
     assert save.status_code == 409
 
 
+def test_a_disconnect_between_reading_the_connection_and_its_administration_saves_nothing(team, sim, monkeypatch):
+    """Bert's disconnect commits after Anna's Opslaan has read the connection (still logged in, an administration
+    chosen) and before it reads that administration, which the disconnect removed: she is told, nothing is saved."""
+    anna, bert = team(2)
+    find = Administration.find
+
+    def start(disconnect):
+        def disconnected_just_before(connection, code):
+            monkeypatch.setattr(Administration, "find", find)  # once
+            disconnect()
+            deadline = time.monotonic() + 10
+            while Connection.get_by_id(connection.id).is_logged_in:
+                assert time.monotonic() < deadline
+                time.sleep(0.01)
+            return find(connection, code)
+
+        monkeypatch.setattr(Administration, "find", disconnected_just_before)
+
+    save = race_round(anna, bert, sim, start)
+    assert save.status_code == 409 and DISCONNECTED_MEANWHILE in save.text
+
+
 def test_disconnects_racing_saves_at_random_moments_never_leave_half_a_connection(team, sim, monkeypatch):
     anna, bert = team(2)
     rng = random.Random(9)
