@@ -310,7 +310,8 @@ def test_outsmart_entry_in_another_language_passes_axe(browser, app, live_app, l
         audit(page, "country")
         app.config["SESSION_WARNING_BEFORE"] = app.permanent_session_lifetime.total_seconds()
         page.reload()
-        expect(page.get_by_role("button", name="Stay longer")).to_be_visible()
+        stay_longer = {"en": "Stay longer", "fr": "Prolonger la session", "de": "Sitzung verlängern"}[language]
+        expect(page.get_by_role("button", name=stay_longer)).to_be_visible()
         audit(page, "session about to end")
     finally:
         context.close()

@@ -1,12 +1,17 @@
 """Every page fits a 360-px-wide iframe and a wide page: no sideways scrolling, one primary button, the stepper on one
 line when wide; at 320 px each administration is a block with all its facts. Screenshots for the README."""
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from a11y import describe
+from a11y import violations
+
 from models import Connection
 from models import LoginAttempt
+from models import RateLimitCount
 from simhelpers import ACCOUNTANT
 from simhelpers import JAN
 from simhelpers import PIET
@@ -20,10 +25,16 @@ SCREENSHOTS = Path(__file__).parent / "screenshots"
 SIZES = {"narrow": {"width": 360, "height": 800}, "wide": {"width": 1280, "height": 900}}
 
 
-def look(page, size, name):
-    """Screenshot the page; it must not scroll sideways, and show at most one primary button."""
+def check_page(page, size, name, found=None):
+    """Screenshot the page (Dutch); it must not scroll sideways, and show at most one primary button; axe's
+    violations (WCAG 2.2 AA) go into `found`."""
     SCREENSHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{size}-{name}.png"), full_page=True)
+    if page.evaluate("document.documentElement.lang") == "nl":
+        page.screenshot(path=str(SCREENSHOTS / f"{size}-{name}.png"), full_page=True)
+    if found is not None:
+        problems = violations(page)
+        if problems:
+            found.append(describe(problems, f"[{size}, {page.evaluate('document.documentElement.lang')}: {name}] "))
     overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
     wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
         .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
@@ -47,22 +58,28 @@ def assert_stepper_on_one_line(page, name):
     assert all(step["lines"] == 1 and not step["cut"] for step in steps), f"{name}: a step's label wraps: {steps}"
 
 
-def test_every_page_fits_narrow_and_wide(browser, app, live_app, sim):
-    for size in SIZES:
-        context = browser.new_context(viewport=SIZES[size], locale="nl-NL")
+def test_every_page_fits_narrow_and_wide_and_passes_axe_in_dutch_and_english(browser, app, live_app, sim):
+    """The walk at 360 and 1280 px in Dutch (the README's screenshots), and at 1280 px in English; axe on each page."""
+    found = []
+    for size, locale in (("narrow", "nl-NL"), ("wide", "nl-NL"), ("wide", "en-GB")):
+        context = browser.new_context(viewport=SIZES[size], locale=locale)
         try:
-            walk(context.new_page(), app, live_app, sim, size)
+            walk(context.new_page(), app, live_app, sim, size, locale[:2], found)
         finally:
             context.close()
         Connection.delete().execute()
         LoginAttempt.delete().execute()
+        RateLimitCount.delete().execute()  # each walk starts five logins: the account's limit is not tested here
+    assert not found, "axe (WCAG 2.2 AA) found:\n" + "\n".join(found)
 
 
-def walk(page, app, live_app, sim, size):
+def walk(page, app, live_app, sim, size, language, found):
     from playwright.sync_api import expect
 
     client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
     wizard = WizardActions(client, sim)
+    look = partial(check_page, found=found)
     page.goto(f"{live_app}/integraties")
     look(page, size, "1-integraties")
     page.goto(f"{live_app}/exact")
@@ -158,7 +175,7 @@ def test_at_320_px_each_administration_is_a_block_with_all_its_facts(browser, ap
     try:
         assert WizardActions(app.test_client(), sim).connect(JAN).status_code == 303
         page.goto(f"{live_app}/exact/administratie")
-        look(page, "320", "5-administratie")
+        check_page(page, "320", "5-administratie")
         rows = page.evaluate("""() => [...document.querySelectorAll('.admins tbody tr')].map(row =>
             [...row.querySelectorAll('td[data-label]')].map(cell => {
                 const box = cell.getBoundingClientRect();

@@ -80,7 +80,7 @@ def test_the_focus_and_the_live_regions_stay_put_while_waiting(app, context, hos
     expect(frame.locator("#exact h1")).to_be_focused()  # the step arrived: its heading, once
     # The admin tabs on to "Annuleren" and stays there while the popup is open.
     frame.locator("#exact h1").press("Tab")
-    cancel = frame.get_by_role("link", name="Annuleren")
+    cancel = frame.get_by_role("button", name="Annuleren")
     for _ in range(10):
         if cancel.evaluate("link => document.activeElement === link"):
             break

@@ -51,6 +51,8 @@ def _dutch_fragments(language: str) -> frozenset:
     """Dutch texts of the catalogue that pages in `language` must not show: the literal parts of every msgid whose
     translation differs, leaving out very short ones (a word like "Land" is no evidence)."""
     fragments = set()
+    translated = " ".join(string for message in _catalogue(language) if message.id
+                          for string in (message.string if isinstance(message.string, tuple) else (message.string,)))
     for message in _catalogue(language):
         if not message.id:
             continue
@@ -60,7 +62,9 @@ def _dutch_fragments(language: str) -> frozenset:
             if dutch in strings:
                 continue
             fragments.update(part.strip(" .,:;()–") for part in PLACEHOLDER.split(dutch))
-    return frozenset(fragment for fragment in fragments if len(fragment) >= 5)
+    # A Dutch word that is also a word of the language's own texts ("Rechten" in "mit den Rechten") is no evidence.
+    return frozenset(fragment for fragment in fragments if len(fragment) >= 5
+                     and not re.search(rf"(?<!\w){re.escape(fragment)}(?!\w)", translated))
 
 
 DUTCH = _dutch_fragments("en")
@@ -304,13 +308,13 @@ WALKS = {
         "integrations": ("Intégrations logicielles", "Reliez OutSmart à votre logiciel de comptabilité",
                          "Non connecté", "Ouvrir les paramètres"),
         "overview": ("Connecter à Exact Online", "Non connecté"),
-        "country": ("Démarrer la connexion", "Pays de votre compte Exact Online", "Pays-Bas", "Belgique",
+        "country": ("Connexion à Exact Online", "Pays de votre compte Exact Online", "Pays-Bas", "Belgique",
                     "Allemagne", "Royaume-Uni", "États-Unis", "Espagne", "France", "Vers la page de connexion",
                     "Choisir le pays", "Étapes"),
         "country_422": (f"Veuillez vérifier les points suivants{NB}:",
                         "Choisissez le pays dans lequel votre compte Exact Online a été créé."),
         "details": ("Connecté à Exact Online", "Détails de la connexion", "Utilisateur Exact Online",
-                    "Jeton d’accès valable jusqu’au", "Administrations accessibles", "Déconnecter"),
+                    "Administrations accessibles", "Déconnecter"),
         "country_fact": ("Pays", "France"),
         "list": ("Choisissez l’administration", "Rechercher par nom ou code", "2 administrations", "actuelle",
                  "Active", "Choisir cette administration"),
@@ -324,12 +328,12 @@ WALKS = {
                      "Journaux, comptes généraux et codes TVA récupérés dans Exact Online le"),
         "wtforms": "N'est pas un choix valide.",
         "check": ("Vérifier et enregistrer", "Le pays sélectionné correspond à votre compte Exact Online",
-                  f"Pays choisi{NB}: France.", f"Nécessaires pour vos paramètres{NB}:", "Créer des factures de vente",
+                  f"Pays choisi{NB}: France.", "Créer des factures de vente",
                   "Oui, Martin Chauffage SARL (801) est la bonne administration", "Enregistrer", "Retour"),
         "unconfirmed": ("Confirmez que Martin Chauffage SARL (801) est la bonne administration.",),
         "saved": ("Enregistré. OutSmart synchronise maintenant avec l’administration Martin Chauffage SARL (801).",
                   "Connecté à l’administration Martin Chauffage SARL (801)", "verrouillée",
-                  "Requêtes Exact restantes aujourd’hui", "Historique", "Administration choisie et verrouillée",
+                  "Historique", "Administration choisie et verrouillée",
                   "par Anna de Boer", "Modifier les paramètres", "Tester la connexion", "Déconnecter"),
         "calls_today": rf"\d{NNB}\d{{3}} sur 5{NNB}000",
         "tested": (f"Réussi{NB}:", "La connexion fonctionne", "Tester à nouveau"),
@@ -343,13 +347,13 @@ WALKS = {
         "integrations": ("Software-Integrationen", "Verbinden Sie OutSmart mit Ihrer Buchhaltungssoftware",
                          "Nicht verbunden", "Einstellungen öffnen"),
         "overview": ("Mit Exact Online verbinden", "Nicht verbunden"),
-        "country": ("Anmeldung starten", "Land Ihres Exact Online-Kontos", "Niederlande", "Belgien", "Deutschland",
+        "country": ("Bei Exact Online anmelden", "Land Ihres Exact Online-Kontos", "Niederlande", "Belgien", "Deutschland",
                     "Vereinigtes Königreich", "Vereinigte Staaten", "Spanien", "Frankreich", "Zur Anmeldeseite",
                     "Land wählen", "Schritte"),
         "country_422": ("Bitte prüfen Sie Folgendes:",
                         "Wählen Sie das Land, in dem Ihr Exact Online-Konto angelegt wurde."),
         "details": ("Mit Exact Online verbunden", "Verbindungsdetails", "Exact Online-Benutzer",
-                    "Zugriffstoken gültig bis", "Administrationen mit Zugriff", "Verbindung trennen"),
+                    "Administrationen mit Zugriff", "Verbindung trennen"),
         "country_fact": ("Land", "Deutschland"),
         "list": ("Wählen Sie die Administration", "Nach Name oder Code suchen", "2 Administrationen", "aktuell",
                  "Aktiv", "Diese Administration wählen"),
@@ -364,12 +368,12 @@ WALKS = {
                      "Aktualisieren", "Journale, Sachkonten und Umsatzsteuercodes am"),
         "wtforms": "Keine gültige Auswahl.",
         "check": ("Prüfen und speichern", "Das gewählte Land passt zu Ihrem Exact Online-Konto",
-                  "Gewähltes Land: Deutschland.", "Für Ihre Einstellungen nötig:", "Verkaufsrechnungen anlegen",
+                  "Gewähltes Land: Deutschland.", "Verkaufsrechnungen anlegen",
                   "Ja, Müller Haustechnik GmbH (401) ist die richtige Administration", "Speichern", "Zurück"),
         "unconfirmed": ("Bestätigen Sie, dass Müller Haustechnik GmbH (401) die richtige Administration ist.",),
         "saved": ("Gespeichert. OutSmart synchronisiert jetzt mit der Administration Müller Haustechnik GmbH (401).",
                   "Verbunden mit der Administration Müller Haustechnik GmbH (401)", "festgelegt",
-                  "Verbleibende Exact-Anfragen heute", "Verlauf", "Administration gewählt und festgelegt",
+                  "Verlauf", "Administration gewählt und festgelegt",
                   "von Anna de Boer", "Einstellungen ändern", "Verbindung testen", "Verbindung trennen"),
         "calls_today": r"\d\.\d{3} von 5\.000",
         "tested": ("Erfolgreich:", "Die Verbindung funktioniert", "Erneut testen"),
