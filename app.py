@@ -462,12 +462,17 @@ def main(argv=None):
         import exact_sim
         from views.demo_host import create_demo_host
 
-        sim = exact_sim.create_app({"mode": "demo", "redirect_uri": app.config["EXACT_REDIRECT_URI"]})
+        from exact_sim.settings import DEMO_LATENCY_MS
+
+        # As slow as Exact (200 ms a call), so the demo shows the loading states an admin will see.
+        sim = exact_sim.create_app({"mode": "demo", "redirect_uri": app.config["EXACT_REDIRECT_URI"],
+                                    "latency_ms": DEMO_LATENCY_MS})
         _serve_in_background("127.0.0.1", DEMO_SIM_PORT, sim)
         host_origin = f"http://localhost:{DEMO_HOST_PORT}"
         _serve_in_background("localhost", DEMO_HOST_PORT,
                              create_demo_host(app, f"http://{args.host}:{args.port}"))
-        print(f" * Demo: simulated Exact Online on http://127.0.0.1:{DEMO_SIM_PORT} (users: see README)")
+        print(f" * Demo: simulated Exact Online on http://127.0.0.1:{DEMO_SIM_PORT}, answering in {DEMO_LATENCY_MS} ms "
+              "like Exact (users: see README)")
         print(f" * Demo: OutSmart's settings page embedding the app: {host_origin}/")
     print(f" * Open http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, threaded=True)

@@ -266,11 +266,21 @@ def record_failed_refresh(locked: Connection, error: ExactError) -> None:
 
 
 def record_rate_limits(connection: Connection, limits: RateLimits) -> None:
-    """Keep the call budgets Exact last announced for the connection, for its health panel."""
+    """Keep the call budgets Exact last announced for the connection, for its health panel and the next burst of
+    calls. Merged with what the row holds under its lock: two requests of the connection reading their answers in
+    any order keep the later window and, within it, the fewest calls left (RateLimits.combined), never the other's."""
     if limits.daily_remaining is None and limits.minutely_remaining is None:
         return
-    seen = {**dataclasses.asdict(limits), "seen_at": time.time()}
-    Connection.update(rate_limits=seen).where(Connection.id == connection.id).execute()
+    with Connection.locked(connection.id) as row:
+        merged = known_rate_limits(row).combined(limits)
+        seen = {**dataclasses.asdict(merged), "seen_at": time.time()}
+        Connection.update(rate_limits=seen).where(Connection.id == connection.id).execute()
+
+
+def known_rate_limits(connection: Connection) -> RateLimits:
+    """The budgets last kept on the row (empty when none)."""
+    stored = connection.rate_limits or {}
+    return RateLimits(**{field.name: stored.get(field.name) for field in dataclasses.fields(RateLimits)})
 
 
 # Why a new login may not replace the tokens of a saved connection: keys of views.login.REFUSALS.

@@ -26,8 +26,9 @@ EXPORT_ONLY = {"document_type", "create_missing_relations", "create_missing_item
 SWITCH_OFF = {"document_type": "export_work_orders"}
 SWITCHES = tuple(dict.fromkeys(SWITCH_OFF.get(name, name) for name, *_rest in RIGHTS))
 
-# Asks Exact whether the connected user may do `action` on `endpoint` in the administration being checked.
-HasRight = Callable[[str, str], bool]
+# Asks Exact, all at once, whether the connected user may do each `action` on each `endpoint` (a list of pairs) in the
+# administration being checked; the answers in the same order (ExactClient.has_rights), or the first error in it.
+HasRights = Callable[[list[tuple[str, str]]], list[bool]]
 
 
 @dataclass(frozen=True)
@@ -62,9 +63,12 @@ def required_rights(settings: dict) -> list[tuple[str, str, str]]:
     return [(need.endpoint, need.action, need.words) for need in needed_rights(settings)]
 
 
-def missing_rights(settings: dict, has_right: HasRight) -> list[Need]:
-    """The rights the settings need that the Exact user lacks (asked at Exact, one call per right)."""
-    return [need for need in needed_rights(settings) if not has_right(need.endpoint, need.action)]
+def missing_rights(settings: dict, has_rights: HasRights) -> list[Need]:
+    """The rights the settings need that the Exact user lacks (asked at Exact, one call per right, all at once: the
+    admin waits one round trip, not one per right)."""
+    needed = needed_rights(settings)
+    answers = has_rights([(need.endpoint, need.action) for need in needed]) if needed else []
+    return [need for need, allowed in zip(needed, answers) if not allowed]
 
 
 def setting_words(name: str, value=True) -> str:
@@ -80,10 +84,10 @@ def setting_words(name: str, value=True) -> str:
     return _("%(setting)s: %(value)s", setting=label, value=choices[value])
 
 
-def missing_rights_error(settings: dict, has_right: HasRight, administration_name: str) -> str | None:
+def missing_rights_error(settings: dict, has_rights: HasRights, administration_name: str) -> str | None:
     """Why the Exact user cannot synchronise these settings, in plain words, naming for each missing right the
     settings that need it; None when every right is there."""
-    return missing_message(missing_rights(settings, has_right), administration_name)
+    return missing_message(missing_rights(settings, has_rights), administration_name)
 
 
 def missing_message(missing: list[Need], administration_name: str) -> str | None:

@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 
 from forms.rights import SWITCHES
 from forms.country import country_name
-from forms.rights import HasRight
+from forms.rights import HasRights
 from forms.rights import Need
 from forms.rights import missing_message
 from forms.rights import missing_rights
@@ -45,14 +45,14 @@ class SaveForm(FlaskForm):
     confirm = BooleanField(_l("Ja, dit is de juiste administratie"))
 
     def __init__(self, connection, chosen, *args, host_for: Callable[[str], str] | None = None,
-                 has_right: HasRight | None = None, **kwargs):
-        """`chosen` is the administration being saved; `host_for` and `has_right` answer what only configuration
+                 has_rights: HasRights | None = None, **kwargs):
+        """`chosen` is the administration being saved; `host_for` and `has_rights` answer what only configuration
         and Exact know (the POST needs both; the page only the first, for the country's line)."""
         super().__init__(*args, **kwargs)
         self.connection = connection
         self.chosen = chosen
         self.host_for = host_for
-        self.has_right = has_right
+        self.has_rights = has_rights
         self.rights_error = None
         self.missing: list[Need] | None = None  # None: not asked at Exact yet
         self.confirmed: bool | None = None  # None: not checked yet
@@ -69,7 +69,7 @@ class SaveForm(FlaskForm):
     def check_rights(self) -> bool:
         """Ask Exact for each right the chosen settings need (also without the confirmation: after switching
         settings off, the checklist is shown again with its result)."""
-        self.missing = missing_rights(self.connection.draft_settings, self.has_right)
+        self.missing = missing_rights(self.connection.draft_settings, self.has_rights)
         self.rights_error = missing_message(self.missing, self.chosen.name)
         return not self.missing
 

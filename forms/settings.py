@@ -21,7 +21,7 @@ from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
 from exact import lists as exact_lists
-from forms.rights import HasRight
+from forms.rights import HasRights
 from forms.rights import missing_rights_error
 
 # OutSmart work-order statuses an export can start from or end in.
@@ -108,11 +108,11 @@ class SettingsForm(FlaskForm):
     # How a cleared filter value is named (its field's label is a whole instruction).
     NAMED = {"relation_types": _l("Relatietype"), "item_groups": _l("Artikelgroep")}
 
-    def __init__(self, choices_by_kind: dict, *args, vat_codes: list[dict] = (), rights: tuple[HasRight, str] | None = None,
+    def __init__(self, choices_by_kind: dict, *args, vat_codes: list[dict] = (), rights: tuple[HasRights, str] | None = None,
                  **kwargs):
         """Fill the Exact-backed choices from the administration's lists, by kind; the VAT rows from its VAT codes.
 
-        `rights` (has_right, administration name) checks at Exact that the user may do what the settings need: on a
+        `rights` (has_rights, administration name) checks at Exact that the user may do what the settings need: on a
         saved connection every change is checked before it is kept.
         """
         if kwargs.get("data"):

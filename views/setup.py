@@ -127,8 +127,8 @@ def settings_post(connection, lists):
             return _settings_changed_meanwhile(connection)
         return redirect(url_for("setup.check_get"), 303)
     with client_for(connection) as client:
-        has_right = partial(client.has_right, connection.division)
-        form = _form(lists, rights=(has_right, connection.division_name))
+        has_rights = partial(client.has_rights, connection.division)  # all at once
+        form = _form(lists, rights=(has_rights, connection.division_name))
         if not form.validate_on_submit():
             return _settings_page(connection, form, lists, 422)
         if not connections.change_settings(connection, form.settings(), current_user()):
@@ -180,7 +180,7 @@ def check_post(connection):
         return _switch_off(connection, administration)
     with client_for(connection) as client:
         form = SaveForm(connection, administration, host_for=host_for,
-                        has_right=partial(client.has_right, administration.code))
+                        has_rights=partial(client.has_rights, administration.code))  # all at once
         if not form.validate_on_submit():
             return _check_page(connection, administration, form, 422)
         if not connections.save(connection, administration, current_user()):
@@ -201,7 +201,7 @@ def _switch_off(connection, administration):
     connection.draft_settings = settings
     with client_for(connection) as client:
         page = SaveForm(connection, administration, formdata=None, host_for=host_for,
-                        has_right=partial(client.has_right, administration.code))
+                        has_rights=partial(client.has_rights, administration.code))  # all at once
         passed = page.check_rights()
     return _check_page(connection, administration, page, 200 if passed else 422, switched=form.labels())
 
