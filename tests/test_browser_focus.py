@@ -23,6 +23,8 @@ LANDED = """(error) => {
 def follow_every_summary_link(page):
     """Follow each link of the step's error summary with the keyboard; each lands on its target, focused, with its
     error inside it or in its description, on screen. Returns the targets' ids in order."""
+    # app.js moves the focus once htmx's swap has settled: only then is the keyboard the admin's.
+    page.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')")
     links = page.locator("#exact [role=alert] a[href^='#']")
     landed = []
     for index in range(links.count()):
