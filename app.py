@@ -25,6 +25,8 @@ from playhouse.db_url import parse
 import models
 import outbox
 from exact.hosts import parse_base_urls
+from views.languages import DEFAULT_LANGUAGE
+from views.languages import browser_language
 from views.session import PortableSessionInterface
 from views.session import Request
 
@@ -72,6 +74,12 @@ def create_app(test_config=None):
         HOST_ORIGINS="https://app.out-smart.com",
         EMBED_ENTRY_MAX_AGE=300,
         PERMANENT_SESSION_LIFETIME=datetime.timedelta(hours=8),
+        # Seconds: the page warns this long before the visit ends, with a button that extends it (views/session_time.py).
+        SESSION_WARNING_BEFORE=300,
+        # Seconds: how often the popup login's waiting step asks for news, and how long before its 10 minutes end it
+        # warns (views/login.py).
+        LOGIN_STATUS_INTERVAL=2,
+        LOGIN_WARNING_BEFORE=120,
         BABEL_DEFAULT_LOCALE="nl",
         BABEL_DEFAULT_TIMEZONE="Europe/Amsterdam",
         BABEL_TRANSLATION_DIRECTORIES=os.path.join(app.root_path, "translations"),
@@ -135,6 +143,7 @@ def create_app(test_config=None):
     from views import errors
     from views import formatting
     from views import security
+    from views import session_time
     from views import integrations
     from views import login
     from views import setup
@@ -159,6 +168,7 @@ def create_app(test_config=None):
     errors.register(app)
     formatting.register(app)
     security.register(app)
+    session_time.register(app)
     throttle.register(app)
     webhooks.register(app)
     ops.register(app)
@@ -437,8 +447,8 @@ def _instance_secret(app, name, make):
 
 
 def _select_locale():
-    """Dutch first; English for a browser that asks for it."""
-    return g.get("locale") or request.accept_languages.best_match(["nl", "en"]) or "nl"
+    """The visit's language (OutSmart's entry), else the one the browser prefers among ours, else Dutch."""
+    return g.get("locale") or browser_language() or DEFAULT_LANGUAGE
 
 
 def _serve_in_background(host, port, wsgi_app):
@@ -467,12 +477,17 @@ def main(argv=None):
         import exact_sim
         from views.demo_host import create_demo_host
 
-        sim = exact_sim.create_app({"mode": "demo", "redirect_uri": app.config["EXACT_REDIRECT_URI"]})
+        from exact_sim.settings import DEMO_LATENCY_MS
+
+        # As slow as Exact (200 ms a call), so the demo shows the loading states an admin will see.
+        sim = exact_sim.create_app({"mode": "demo", "redirect_uri": app.config["EXACT_REDIRECT_URI"],
+                                    "latency_ms": DEMO_LATENCY_MS})
         _serve_in_background("127.0.0.1", DEMO_SIM_PORT, sim)
         host_origin = f"http://localhost:{DEMO_HOST_PORT}"
         _serve_in_background("localhost", DEMO_HOST_PORT,
                              create_demo_host(app, f"http://{args.host}:{args.port}"))
-        print(f" * Demo: simulated Exact Online on http://127.0.0.1:{DEMO_SIM_PORT} (users: see README)")
+        print(f" * Demo: simulated Exact Online on http://127.0.0.1:{DEMO_SIM_PORT}, answering in {DEMO_LATENCY_MS} ms "
+              "like Exact (users: see README)")
         print(f" * Demo: OutSmart's settings page embedding the app: {host_origin}/")
     print(f" * Open http://{args.host}:{args.port}/")
     app.run(host=args.host, port=args.port, threaded=True)

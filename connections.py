@@ -39,11 +39,13 @@ class Login:
 
 @dataclass(frozen=True)
 class Connected:
-    """How a finished login ended: connected (or reconnected), or refused with a reason (a REFUSALS key)."""
+    """How a finished login ended: connected (or reconnected), refused with a reason (a REFUSALS key), or too late
+    (the attempt had ended already, e.g. Annuleren in OutSmart: nothing was kept)."""
 
     refused: str | None = None
     reconnected: bool = False
     other_user: bool = False
+    too_late: bool = False
 
 
 def start_login(account: str, country: str, user: str | None, visit: str | None, mode: str = LoginAttempt.PAGE,
@@ -60,24 +62,36 @@ def start_login(account: str, country: str, user: str | None, visit: str | None,
 
 
 def connect(attempt: LoginAttempt, login: Login) -> Connected:
-    """Keep a finished login on the account's connection, unless it would break a saved one (then nothing changes)."""
+    """Keep a finished login on the account's connection, unless it would break a saved one (then nothing changes),
+    or the attempt has ended meanwhile (Annuleren in OutSmart: then nothing is kept either)."""
+    if attempt.outcome is not None:  # ended before Exact's answer came back: don't even create the row
+        return Connected(too_late=True)
     Connection.insert(account=attempt.account).on_conflict_ignore().execute()
     connection_id = Connection.of_account(attempt.account).id
     with Connection.locked(connection_id) as connection:
         refused = _reconnect_refusal(connection, login)
-        if refused:
-            attempt.finish("refused", refused)
-            return Connected(refused=refused)
         reconnected = connection.is_locked
         # Reconnecting a saved connection as someone else is allowed (same administration), but said out loud.
         other_user = reconnected and connection.exact_user_id not in (None, login.me.get("UserID"))
+        # The attempt is ended first, in this transaction: an Annuleren that ended it before wins and nothing below
+        # happens; one that comes later finds it ended (its conditional UPDATE waits for this transaction).
+        if not attempt.finish(*(("refused", refused) if refused else
+                                ("connected", "other_user" if other_user else None))):
+            return Connected(too_late=True)
+        if refused:
+            return Connected(refused=refused)
         _keep_login(connection, login)
-        attempt.finish("connected", "other_user" if other_user else None)
         Event.record(connection.account, "reconnected" if reconnected else "connected", attempt.user,
                      country=login.country, exact_user=login.me.get("FullName"), other_user=other_user,
                      administrations=len(login.divisions))
         outbox.enqueue(connection, "connection.connected")
     return Connected(reconnected=reconnected, other_user=other_user)
+
+
+def abort_login(attempt: LoginAttempt) -> bool:
+    """Annuleren in OutSmart: end the attempt, so that a popup finishing it later connects nothing (connect() loses).
+    False if it had ended already: connected, cancelled at Exact, closed or failed."""
+    return attempt.finish("aborted")
 
 
 def choose_administration(connection: Connection, code: int) -> bool:
@@ -97,6 +111,17 @@ def keep_draft_settings(connection: Connection, settings: dict) -> bool:
             .where(_setting_up(connection) & (Connection.draft_division == connection.draft_division))
             .execute())
     return kept == 1
+
+
+def switch_off(connection: Connection, names: list[str]) -> dict | None:
+    """Switch on/off settings off in the draft being checked (the checklist's answer to missing rights); the new
+    draft, or None if the administration or the draft changed meanwhile, in another window or by another admin."""
+    settings = {**connection.draft_settings, **{name: False for name in names}}
+    kept = (Connection.update(draft_settings=settings)
+            .where(_setting_up(connection) & (Connection.draft_division == connection.draft_division)
+                   & (Connection.draft_settings == connection.draft_settings))
+            .execute())
+    return settings if kept == 1 else None
 
 
 def save(connection: Connection, administration: Administration, user: str | None) -> bool:
@@ -241,11 +266,21 @@ def record_failed_refresh(locked: Connection, error: ExactError) -> None:
 
 
 def record_rate_limits(connection: Connection, limits: RateLimits) -> None:
-    """Keep the call budgets Exact last announced for the connection, for its health panel."""
+    """Keep the call budgets Exact last announced for the connection, for its health panel and the next burst of
+    calls. Merged with what the row holds under its lock: two requests of the connection reading their answers in
+    any order keep the later window and, within it, the fewest calls left (RateLimits.combined), never the other's."""
     if limits.daily_remaining is None and limits.minutely_remaining is None:
         return
-    seen = {**dataclasses.asdict(limits), "seen_at": time.time()}
-    Connection.update(rate_limits=seen).where(Connection.id == connection.id).execute()
+    with Connection.locked(connection.id) as row:
+        merged = known_rate_limits(row).combined(limits)
+        seen = {**dataclasses.asdict(merged), "seen_at": time.time()}
+        Connection.update(rate_limits=seen).where(Connection.id == connection.id).execute()
+
+
+def known_rate_limits(connection: Connection) -> RateLimits:
+    """The budgets last kept on the row (empty when none)."""
+    stored = connection.rate_limits or {}
+    return RateLimits(**{field.name: stored.get(field.name) for field in dataclasses.fields(RateLimits)})
 
 
 # Why a new login may not replace the tokens of a saved connection: keys of views.login.REFUSALS.

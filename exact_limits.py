@@ -163,6 +163,13 @@ class ErrorGuard:
         if self.user is not None:
             self._limits.count_error(self.user, division, endpoint)
 
+    def errors_left(self, division: int | None, endpoint: str) -> int | None:
+        """How many more errors this hour before calls to the endpoint stop (None: not counted, user unknown); several
+        calls to one endpoint go at once only within it, or Exact's block could be reached by calls already out."""
+        if self.user is None:
+            return None
+        return max(0, self._limits.errors_per_hour - self._limits.errors(self.user, division, endpoint))
+
 
 def _hour(now: float) -> str:
     return datetime.datetime.fromtimestamp(now, datetime.timezone.utc).strftime("%Y-%m-%dT%H")

@@ -290,6 +290,9 @@ class LoginAttempt(BaseModel):
 
     PAGE = "page"  # the whole page went to Exact and comes back
     POPUP = "popup"  # a popup went to Exact; the iframe waits for it
+    # Starts a popup attempt's state (not a character of the random part): a popup back from Exact after its attempt
+    # was deleted still ends on the popup's own page, not on the setup's.
+    POPUP_STATE = "popup."
 
     id = CharField(primary_key=True)
     account = CharField()
@@ -303,7 +306,9 @@ class LoginAttempt(BaseModel):
     code_verifier = EncryptedField(null=True)  # PKCE: only this attempt's token exchange can redeem its code
     created_at = DateTimeField(default=utcnow)
     used_at = DateTimeField(null=True)
-    outcome = CharField(null=True)  # connected | cancelled | closed | failed | refused
+    # connected | cancelled (at Exact) | closed (the popup) | aborted (Annuleren in OutSmart) | expired | failed |
+    # refused
+    outcome = CharField(null=True)
     reason = CharField(null=True)  # which failure, to say it in the iframe's language
 
     @classmethod
@@ -311,8 +316,9 @@ class LoginAttempt(BaseModel):
               pkce: bool = True) -> tuple["LoginAttempt", str | None]:
         """A new attempt, and (for a popup) the secret its iframe hands the popup; only its digest is kept."""
         handoff = secrets.token_urlsafe(32) if mode == cls.POPUP else None
+        state = (cls.POPUP_STATE if mode == cls.POPUP else "") + secrets.token_urlsafe(32)
         attempt = cls.create(id=secrets.token_urlsafe(16), account=account, user=user, country=country, mode=mode,
-                             state=secrets.token_urlsafe(32), visit=visit, handoff=handoff and digest(handoff),
+                             state=state, visit=visit, handoff=handoff and digest(handoff),
                              code_verifier=secrets.token_urlsafe(64) if pkce else None)
         return attempt, handoff
 
@@ -338,16 +344,24 @@ class LoginAttempt(BaseModel):
                 .execute())
         return used == 1
 
-    def finish(self, outcome: str, reason: str | None = None) -> None:
-        """Record how the attempt ended (once: a later report never overwrites the first)."""
-        (LoginAttempt.update(outcome=outcome, reason=reason)
-         .where((LoginAttempt.id == self.id) & LoginAttempt.outcome.is_null())
-         .execute())
+    def finish(self, outcome: str, reason: str | None = None) -> bool:
+        """Record how the attempt ended (once: a later report never overwrites the first); whether this one did.
+
+        One conditional UPDATE: of two at once (Annuleren in OutSmart and the popup's login finishing) exactly one
+        ends the attempt, and inside a transaction the row stays claimed until it commits."""
+        ended = (LoginAttempt.update(outcome=outcome, reason=reason)
+                 .where((LoginAttempt.id == self.id) & LoginAttempt.outcome.is_null())
+                 .execute()) == 1
         stored = LoginAttempt.get_by_id(self.id)
         self.outcome, self.reason = stored.outcome, stored.reason
+        return ended
 
     def expired(self) -> bool:
         return utcnow() - self.created_at > STATE_TTL
+
+    def seconds_left(self) -> int:
+        """Whole seconds until the attempt's 10 minutes are over (0 once they are)."""
+        return max(0, int((self.created_at + STATE_TTL - utcnow()).total_seconds()))
 
 
 # Attempts past their 10 minutes are deleted at every new start (connections.start_login): found by this index.

@@ -20,13 +20,23 @@ TOKEN_KEY = "YmVuY2gtdG9rZW4ta2V5LTMyLWJ5dGVzLWxvbmchISE="
 HOST_ORIGIN = "https://app.out-smart.com"
 
 
+# PostgreSQL for the figures that need it, e.g. postgresql://outsmart:outsmart@127.0.0.1:5432/outsmart_bench: a
+# database the benchmark may empty (it drops every table in it). Unset: those figures are skipped, with a line saying so.
+POSTGRES_URL = os.environ.get("BENCH_DATABASE_URL")
+
+
+def database_url(db_path: str) -> str:
+    """`db_path` is a SQLite file, or already a database URL (PostgreSQL)."""
+    return db_path if "://" in db_path else f"sqlite:///{db_path}"
+
+
 def app_config(db_path: str, sim: SimServer) -> dict:
     """The app's configuration for the benchmark (what tests/conftest.py uses, CSRF off for the test client)."""
     return {
         "TESTING": True,
         "SECRET_KEY": SECRET_KEY,
         "TOKEN_KEYS": TOKEN_KEY,
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": database_url(db_path),
         "EXACT_CLIENT_ID": CLIENT_ID,
         "EXACT_CLIENT_SECRET": CLIENT_SECRET,
         "EXACT_REDIRECT_URI": REDIRECT_URI,
@@ -42,13 +52,16 @@ def app_config(db_path: str, sim: SimServer) -> dict:
         # The timing section starts a login far more often than an admin may (10 per 10 minutes): every start is
         # still counted, at its real cost, but none is refused.
         "LOGIN_START_LIMIT": "1000000 per minute",
+        # The test client's host (APP_URL decides which hosts are served; another gets 400).
+        "APP_URL": "http://localhost",
+        "TRUSTED_HOSTS": ["localhost", "127.0.0.1"],
     }
 
 
 def server_env(db_path: str, sim: SimServer) -> dict:
     """The same configuration as environment variables, for gunicorn (app.py ENV_SETTINGS)."""
     return {
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": database_url(db_path),
         "EXACT_CLIENT_ID": CLIENT_ID,
         "EXACT_CLIENT_SECRET": CLIENT_SECRET,
         "EXACT_REDIRECT_URI": REDIRECT_URI,
@@ -62,15 +75,21 @@ def server_env(db_path: str, sim: SimServer) -> dict:
     }
 
 
-def create(db_path: str, sim: SimServer):
+def create(db_path: str, sim: SimServer, **extra):
     """The app on a fresh SQLite file, its tables built by the migrations (as `flask --app app db upgrade` does)."""
     import models
     from app import create_app
 
-    for suffix in ("", "-wal", "-shm"):
-        if os.path.exists(db_path + suffix):
-            os.remove(db_path + suffix)
-    app = create_app(app_config(db_path, sim))
+    if "://" not in db_path:
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(db_path + suffix):
+                os.remove(db_path + suffix)
+    app = create_app({**app_config(db_path, sim), **extra})
+    if "://" in db_path:  # PostgreSQL: every table dropped, as the tests do
+        with models.db.connection_context():
+            tables = models.db.get_tables()
+            if tables:
+                models.db.execute_sql("DROP TABLE %s CASCADE" % ", ".join(f'"{table}"' for table in tables))
     models.upgrade(models.db)
     return app
 
@@ -143,21 +162,37 @@ def summary(samples: list[float]) -> dict:
     return {"n": len(samples), "median_ms": statistics.median(samples) * 1000, "p99_ms": p99 * 1000}
 
 
+def percentile(samples: list[float], share: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
 @contextmanager
 def exact_timer():
-    """Time spent in HTTP calls to Exact (the simulator) from this process, and how many: patches requests."""
+    """Wall time during which at least one HTTP call to Exact (the simulator) was under way in this process, and how
+    many calls: patches requests. Calls made at once count their shared time once."""
+    import threading
+
     import requests
 
     original = requests.Session.send
     spent = {"seconds": 0.0, "calls": 0}
+    lock = threading.Lock()
+    busy = {"calls": 0, "since": 0.0}
 
     def send(self, *args, **kwargs):
-        start = time.perf_counter()
+        with lock:
+            if not busy["calls"]:
+                busy["since"] = time.perf_counter()
+            busy["calls"] += 1
         try:
             return original(self, *args, **kwargs)
         finally:
-            spent["seconds"] += time.perf_counter() - start
-            spent["calls"] += 1
+            with lock:
+                busy["calls"] -= 1
+                spent["calls"] += 1
+                if not busy["calls"]:
+                    spent["seconds"] += time.perf_counter() - busy["since"]
 
     requests.Session.send = send
     try:

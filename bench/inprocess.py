@@ -1,4 +1,4 @@
-"""Sections measured in-process with the Flask test client: server cost, bytes, Exact calls, scale."""
+"""Sections measured in-process with the Flask test client: Exact calls, server cost (context), bytes, scale."""
 import gzip
 import re
 import time
@@ -230,49 +230,3 @@ def administration_scale(app, sim, sizes, n: int) -> dict:
                 lambda: expect(client.get("/exact/administratie/lijst?q=Installatie", headers=browser.HTMX), 200),
                 max(4, n // rounds), warmup=warmup)
     return {size: {kind: env.summary(values) for kind, values in kinds.items()} for size, kinds in samples.items()}
-
-
-def token_api_scale(db_path, sim, sizes, n: int) -> dict:
-    """POST /api/v1/accounts/demo/access-token with 1, 100 and 10,000 connection rows (one with real tokens).
-
-    One SQLite file per size, copies of one with the saved connection plus filler rows; the sizes are timed in
-    alternating rounds, so each sees the same moments of a shared machine.
-    """
-    import shutil
-
-    from app import _connect_database
-    from models import Connection
-    from models import close_all
-    from models import db
-
-    app = env.create(db_path, sim)
-    client = app.test_client()
-    to_draft(client, sim)
-    expect(browser.save(client), 303)
-    close_all()
-    databases = {}
-    for size in sizes:
-        path = f"{db_path}.{size}"
-        shutil.copyfile(db_path, path)
-        databases[size] = _connect_database(f"sqlite:///{path}", pool_size=20)
-        db.initialize(databases[size])
-        with db.connection_context():
-            have = Connection.select().count()
-            rows = [dict(account=f"filler-{i:06d}", status=Connection.SAVED, country="nl", division=100000 + i,
-                         division_name=f"Filler {i}", settings={"import_relations": True})
-                    for i in range(have, size)]
-            with db.atomic():
-                for batch in range(0, len(rows), 500):
-                    Connection.insert_many(rows[batch:batch + 500]).execute()
-    headers = {"Authorization": f"Bearer {env.SERVICE_KEY}"}
-    call = lambda: expect(client.post("/api/v1/accounts/demo/access-token", headers=headers), 200)  # noqa: E731
-    samples = {size: [] for size in sizes}
-    rounds = 5
-    for round_ in range(rounds):
-        for size in sizes:
-            close_all()
-            db.initialize(databases[size])
-            samples[size] += env.timed(call, max(4, n // rounds), warmup=10 if round_ == 0 else 2)
-    for database in databases.values():
-        database.close()
-    return {size: env.summary(values) for size, values in samples.items()}

@@ -1,4 +1,4 @@
-"""Typed Exact Online errors, each with a plain-words message in Dutch and English."""
+"""Typed Exact Online errors, each with a plain-words message in Dutch, English, French and German."""
 from typing import Literal
 
 Scope = Literal["minutely", "daily"]
@@ -13,6 +13,10 @@ class ExactError(Exception):
               "blijft het misgaan, neem dan contact op met support.",
         "en": "Something went wrong while contacting Exact Online. Please try again later; "
               "if it keeps happening, contact support.",
+        "fr": "Un problème est survenu lors de la communication avec Exact Online. Réessayez plus tard ; si le "
+              "problème persiste, contactez le support.",
+        "de": "Bei der Verbindung mit Exact Online ist etwas schiefgegangen. Bitte versuchen Sie es später erneut; "
+              "tritt der Fehler weiter auf, wenden Sie sich an den Support.",
     }
 
     def __init__(self, detail: str = ""):
@@ -20,7 +24,7 @@ class ExactError(Exception):
         self.detail = detail  # for logs: status, Reason header, Exact's error code; never secrets
 
     def message(self, lang: str = "nl") -> str:
-        """The user-facing message in `lang` ("nl" or "en"; anything else gets Dutch)."""
+        """The user-facing message in `lang` ("nl", "en", "fr" or "de"; anything else gets Dutch)."""
         templates = self._templates()
         template = templates.get(lang[:2].lower(), templates["nl"])
         return template.format_map(vars(self))
@@ -46,6 +50,10 @@ class ReauthorizationRequired(ExactError):
               "en log in bij Exact Online om de koppeling te herstellen.",
         "en": "The connection to Exact Online has expired or was revoked. Click 'Reconnect' "
               "and sign in to Exact Online to restore it.",
+        "fr": "La connexion avec Exact Online a expiré ou a été révoquée. Cliquez sur « Reconnecter » et "
+              "connectez-vous à Exact Online pour la rétablir.",
+        "de": "Die Verbindung mit Exact Online ist abgelaufen oder wurde widerrufen. Klicken Sie auf „Erneut "
+              "verbinden“ und melden Sie sich bei Exact Online an, um sie wiederherzustellen.",
     }
 
 
@@ -55,6 +63,8 @@ class TooEarlyToRefresh(ExactError):
     messages = {
         "nl": "Exact Online laat de verbinding nog niet vernieuwen. Probeer het over een minuut opnieuw.",
         "en": "Exact Online does not allow the connection to be renewed yet. Please try again in a minute.",
+        "fr": "Exact Online ne permet pas encore de renouveler la connexion. Réessayez dans une minute.",
+        "de": "Exact Online lässt die Verbindung noch nicht erneuern. Bitte versuchen Sie es in einer Minute erneut.",
     }
 
     def __init__(self, retry_at: float, detail: str = ""):
@@ -71,12 +81,20 @@ class RateLimited(ExactError):
                   "Probeer het over een minuut opnieuw.",
             "en": "Exact Online allows only a limited number of requests per minute and that limit has been "
                   "reached. Please try again in a minute.",
+            "fr": "Exact Online n’accepte qu’un nombre limité de requêtes par minute, et cette limite est atteinte. "
+                  "Réessayez dans une minute.",
+            "de": "Exact Online erlaubt nur eine begrenzte Zahl von Anfragen pro Minute, und diese Grenze ist "
+                  "erreicht. Bitte versuchen Sie es in einer Minute erneut.",
         },
         "daily": {
             "nl": "Het maximum aantal verzoeken per dag aan Exact Online is voor deze administratie bereikt. "
                   "Probeer het morgen opnieuw.",
             "en": "The daily maximum number of requests to Exact Online has been reached for this administration. "
                   "Please try again tomorrow.",
+            "fr": "Le nombre maximal de requêtes par jour vers Exact Online est atteint pour cette administration. "
+                  "Réessayez demain.",
+            "de": "Die maximale Zahl von Anfragen pro Tag an Exact Online ist für diese Administration erreicht. "
+                  "Bitte versuchen Sie es morgen erneut.",
         },
     }
 
@@ -98,6 +116,12 @@ class NoDivisionAccess(ExactError):
               "en vink deze administratie aan.",
         "en": "You have no access to administration {division} in Exact Online, or it was not ticked when you "
               "gave permission. Choose another administration, or click 'Reconnect' and tick this administration.",
+        "fr": "Vous n’avez pas accès à l’administration {division} dans Exact Online, ou elle n’a pas été cochée "
+              "lorsque vous avez donné votre autorisation. Choisissez une autre administration, ou cliquez sur "
+              "« Reconnecter » et cochez cette administration.",
+        "de": "Sie haben in Exact Online keinen Zugriff auf die Administration {division}, oder sie war nicht "
+              "angehakt, als Sie Ihre Zustimmung gegeben haben. Wählen Sie eine andere Administration, oder klicken "
+              "Sie auf „Erneut verbinden“ und haken Sie diese Administration an.",
     }
 
     def __init__(self, division: int, detail: str = ""):
@@ -113,6 +137,11 @@ class DivisionBlocked(ExactError):
               "Probeer het later opnieuw; blijft dit zo, neem dan contact op met Exact Online.",
         "en": "Company {division} is temporarily blocked in Exact Online, for example for maintenance. "
               "Please try again later; if it stays blocked, contact Exact Online.",
+        "fr": "L’administration {division} est temporairement bloquée dans Exact Online, par exemple pour "
+              "maintenance. Réessayez plus tard ; si elle reste bloquée, contactez Exact Online.",
+        "de": "Die Administration {division} ist in Exact Online vorübergehend gesperrt, zum Beispiel wegen "
+              "Wartungsarbeiten. Bitte versuchen Sie es später erneut; bleibt sie gesperrt, wenden Sie sich an Exact "
+              "Online.",
     }
 
     def __init__(self, division: int, detail: str = ""):
@@ -128,6 +157,10 @@ class ExactUnavailable(ExactError):
               "Probeer het over een paar minuten opnieuw.",
         "en": "Exact Online cannot be reached right now or gave an unexpected answer. "
               "Please try again in a few minutes.",
+        "fr": "Exact Online est injoignable pour le moment ou a donné une réponse inattendue. Réessayez dans "
+              "quelques minutes.",
+        "de": "Exact Online ist im Moment nicht erreichbar oder hat unerwartet geantwortet. Bitte versuchen Sie es "
+              "in ein paar Minuten erneut.",
     }
 
 
@@ -139,6 +172,12 @@ class AccessDenied(ExactError):
               "Wilt u toch koppelen? Klik dan opnieuw op 'Verbinden' en geef toestemming.",
         "en": "You did not give permission at Exact Online, so no connection was made. "
               "Still want to connect? Click 'Connect' again and give permission.",
+        "fr": "Vous n’avez pas donné votre autorisation dans Exact Online, la connexion n’a donc pas été établie. "
+              "Vous souhaitez tout de même connecter ? Cliquez à nouveau sur « Connecter à Exact Online » et donnez "
+              "votre autorisation.",
+        "de": "Sie haben in Exact Online keine Zustimmung gegeben, deshalb wurde keine Verbindung hergestellt. "
+              "Möchten Sie doch verbinden? Klicken Sie erneut auf „Mit Exact Online verbinden“ und geben Sie Ihre "
+              "Zustimmung.",
     }
 
 
@@ -150,6 +189,11 @@ class ConfigurationError(ExactError):
               "U kunt dit niet zelf oplossen: neem contact op met support.",
         "en": "The link with Exact Online is not set up correctly on our side, so Exact does not recognise "
               "this app. You cannot fix this yourself: please contact support.",
+        "fr": "La liaison avec Exact Online n’est pas correctement configurée de notre côté, si bien qu’Exact ne "
+              "reconnaît pas cette application. Vous ne pouvez pas résoudre ce problème vous-même : contactez le "
+              "support.",
+        "de": "Die Anbindung an Exact Online ist bei uns nicht richtig eingerichtet, deshalb erkennt Exact diese App "
+              "nicht. Sie können das nicht selbst beheben: Bitte wenden Sie sich an den Support.",
     }
 
 
@@ -161,6 +205,10 @@ class ExactRequestError(ExactError):
               "rechten heeft; lukt het dan nog niet, neem dan contact op met support.",
         "en": "Exact Online refused this request. Check that your Exact Online user has the required rights; "
               "if it still fails, contact support.",
+        "fr": "Exact Online a refusé cette demande. Vérifiez que votre utilisateur Exact Online dispose des droits "
+              "nécessaires ; si cela ne fonctionne toujours pas, contactez le support.",
+        "de": "Exact Online hat diese Anfrage abgelehnt. Prüfen Sie, ob Ihr Exact Online-Benutzer die nötigen Rechte "
+              "hat; klappt es dann immer noch nicht, wenden Sie sich an den Support.",
     }
 
     def __init__(self, detail: str = "", exact_message: str = ""):
@@ -181,6 +229,14 @@ class CurrentDivisionNotGranted(ExactError):
               "which administrations you allowed, so the login cannot finish without it. Sign in again and tick your "
               "current administration at Exact Online as well; afterwards you choose which administration OutSmart "
               "uses.",
+        "fr": "Dans Exact Online, vous n’avez pas coché votre administration actuelle ({division}). OutSmart lit par "
+              "elle les administrations que vous avez autorisées, la connexion ne peut donc pas aboutir sans elle. "
+              "Connectez-vous à nouveau et cochez aussi votre administration actuelle dans Exact Online ; vous "
+              "choisirez ensuite vous-même l’administration qu’OutSmart utilise.",
+        "de": "Sie haben in Exact Online Ihre aktuelle Administration ({division}) nicht angehakt. OutSmart liest "
+              "über sie, welche Administrationen Sie freigegeben haben, deshalb kann die Anmeldung ohne sie nicht "
+              "abgeschlossen werden. Melden Sie sich erneut an und haken Sie in Exact Online auch Ihre aktuelle "
+              "Administration an; danach wählen Sie selbst, welche Administration OutSmart verwendet.",
     }
 
     def __init__(self, division: int, detail: str = ""):
@@ -205,6 +261,11 @@ class InactiveUser(AttentionNeeded):
               "opnieuw met een actieve Exact Online-gebruiker; tot dan synchroniseert OutSmart niet.",
         "en": "The Exact Online user OutSmart is connected with is no longer active in Exact Online. Reconnect with "
               "an active Exact Online user; until then OutSmart does not synchronise.",
+        "fr": "L’utilisateur Exact Online avec lequel OutSmart est connecté n’est plus actif dans Exact Online. "
+              "Reconnectez avec un utilisateur Exact Online actif ; d’ici là, OutSmart ne synchronise pas.",
+        "de": "Der Exact Online-Benutzer, mit dem OutSmart verbunden ist, ist in Exact Online nicht mehr aktiv. "
+              "Verbinden Sie erneut mit einem aktiven Exact Online-Benutzer; bis dahin synchronisiert OutSmart "
+              "nicht.",
     }
 
 
@@ -217,6 +278,10 @@ class BlockedUser(AttentionNeeded):
               "opnieuw met een actieve Exact Online-gebruiker; tot dan synchroniseert OutSmart niet.",
         "en": "The Exact Online user OutSmart is connected with is blocked in Exact Online. Reconnect with an active "
               "Exact Online user; until then OutSmart does not synchronise.",
+        "fr": "L’utilisateur Exact Online avec lequel OutSmart est connecté est bloqué dans Exact Online. "
+              "Reconnectez avec un utilisateur Exact Online actif ; d’ici là, OutSmart ne synchronise pas.",
+        "de": "Der Exact Online-Benutzer, mit dem OutSmart verbunden ist, ist in Exact Online gesperrt. Verbinden "
+              "Sie erneut mit einem aktiven Exact Online-Benutzer; bis dahin synchronisiert OutSmart nicht.",
     }
 
 
@@ -230,6 +295,12 @@ class BlockedCustomer(AttentionNeeded):
         "en": "Exact Online has blocked your company as a customer, so Exact Online refuses every request. Contact "
               "Exact Online to lift the block, then click 'Test connection'; until then OutSmart does not "
               "synchronise.",
+        "fr": "Exact Online a bloqué votre entreprise en tant que client, c’est pourquoi Exact Online refuse toute "
+              "demande. Contactez Exact Online pour lever le blocage, puis cliquez sur « Tester la connexion » ; "
+              "d’ici là, OutSmart ne synchronise pas.",
+        "de": "Exact Online hat Ihr Unternehmen als Kunden gesperrt, deshalb lehnt Exact Online jede Anfrage ab. "
+              "Wenden Sie sich an Exact Online, um die Sperre aufheben zu lassen, und klicken Sie danach auf "
+              "„Verbindung testen“; bis dahin synchronisiert OutSmart nicht.",
     }
 
 
@@ -243,6 +314,12 @@ class LicenseExpired(AttentionNeeded):
         "en": "Your Exact Online subscription (licence) has expired, so Exact Online refuses every request. Renew "
               "the subscription at Exact Online, then click 'Test connection'; until then OutSmart does not "
               "synchronise.",
+        "fr": "Votre abonnement (licence) Exact Online a expiré, c’est pourquoi Exact Online refuse toute demande. "
+              "Renouvelez l’abonnement auprès d’Exact Online, puis cliquez sur « Tester la connexion » ; d’ici là, "
+              "OutSmart ne synchronise pas.",
+        "de": "Ihr Exact Online-Abonnement (die Lizenz) ist abgelaufen, deshalb lehnt Exact Online jede Anfrage ab. "
+              "Verlängern Sie das Abonnement bei Exact Online und klicken Sie danach auf „Verbindung testen“; bis "
+              "dahin synchronisiert OutSmart nicht.",
     }
 
 
@@ -257,6 +334,12 @@ class ApplicationScopeViolated(AttentionNeeded):
         "en": "Exact Online refuses a request because OutSmart's registration at Exact Online lacks a permission "
               "(scope). This is not something you can fix: contact OutSmart support. Until then OutSmart does not "
               "synchronise.",
+        "fr": "Exact Online refuse une demande parce qu’il manque une autorisation (scope) dans l’enregistrement "
+              "d’OutSmart auprès d’Exact Online. Vous ne pouvez pas résoudre ce problème vous-même : contactez le "
+              "support d’OutSmart. D’ici là, OutSmart ne synchronise pas.",
+        "de": "Exact Online lehnt eine Anfrage ab, weil der Registrierung von OutSmart bei Exact Online eine "
+              "Berechtigung (Scope) fehlt. Das können Sie nicht selbst beheben: Bitte wenden Sie sich an den Support "
+              "von OutSmart. Bis dahin synchronisiert OutSmart nicht.",
     }
 
     def __init__(self, endpoint: str = "", detail: str = ""):
@@ -305,6 +388,12 @@ class AccessTokenRefused(ExactError):
         "en": "Exact Online has just refused OutSmart's access. The connection itself is fine and you do not need to "
               "reconnect, but Exact lets the access be renewed only after a short wait. Please try again in a few "
               "minutes.",
+        "fr": "Exact Online vient de refuser l’accès d’OutSmart. La connexion elle-même est en ordre et vous n’avez "
+              "pas besoin de reconnecter, mais Exact ne permet de renouveler l’accès qu’après un court délai. "
+              "Réessayez dans quelques minutes.",
+        "de": "Exact Online hat den Zugriff von OutSmart gerade abgelehnt. Die Verbindung selbst ist in Ordnung und "
+              "Sie müssen nicht erneut verbinden, aber Exact lässt den Zugriff erst nach einer kurzen Wartezeit "
+              "erneuern. Bitte versuchen Sie es in ein paar Minuten erneut.",
     }
 
     def __init__(self, retry_at: float = 0.0, detail: str = ""):
@@ -322,6 +411,12 @@ class TokenBudgetSpent(ExactError):
         "en": "Exact Online lets the access be renewed only {limit} times a day per Exact Online user, and that "
               "number has been reached today. The connection stays as it is and carries on by itself tomorrow; you "
               "do not need to do anything.",
+        "fr": "Exact Online ne permet de renouveler l’accès que {limit} fois par jour et par utilisateur Exact "
+              "Online, et ce nombre est atteint aujourd’hui. La connexion reste en ordre et reprendra d’elle-même "
+              "demain ; vous n’avez rien à faire.",
+        "de": "Exact Online lässt den Zugriff pro Exact Online-Benutzer nur {limit}-mal am Tag erneuern, und diese "
+              "Zahl ist heute erreicht. Die Verbindung bleibt in Ordnung und läuft morgen von selbst weiter; Sie "
+              "müssen nichts tun.",
     }
 
     def __init__(self, retry_at: float = 0.0, limit: int = 200, detail: str = ""):
@@ -341,6 +436,12 @@ class ErrorLimitReached(ExactError):
         "en": "Exact Online gave an error for this part too often in the past hour. To keep Exact from blocking the "
               "connection, OutSmart asks nothing more here until the next full hour. Please try again after that; if "
               "it keeps happening, contact support.",
+        "fr": "Exact Online a renvoyé trop souvent une erreur pour cette partie au cours de la dernière heure. Pour "
+              "éviter qu’Exact bloque la connexion, OutSmart ne demande plus rien ici jusqu’à l’heure pleine "
+              "suivante. Réessayez ensuite ; si le problème persiste, contactez le support.",
+        "de": "Exact Online hat in der letzten Stunde zu oft einen Fehler zu diesem Teil gemeldet. Damit Exact die "
+              "Verbindung nicht sperrt, fragt OutSmart hier bis zur nächsten vollen Stunde nichts mehr ab. Bitte "
+              "versuchen Sie es danach erneut; tritt der Fehler weiter auf, wenden Sie sich an den Support.",
     }
 
     def __init__(self, retry_at: float = 0.0, endpoint: str = "", detail: str = ""):

@@ -3,6 +3,7 @@ import argparse
 
 from . import create_app
 from .settings import COUNTRIES
+from .settings import DEMO_LATENCY_MS
 from .settings import MODES
 
 
@@ -14,10 +15,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--mode", choices=MODES, default="demo",
                         help="demo: /_sim on, demo users on the login page; test: /_sim on; plain: no /_sim")
     parser.add_argument("--redirect-uri", help="the registered redirect URI of the app (exact match)")
+    parser.add_argument("--latency-ms", type=float, default=None,
+                        help="how long every API call waits before it is answered, as Exact's do (demo: 200, else 0)")
     args = parser.parse_args(argv)
     settings = {"mode": args.mode}
     if args.redirect_uri:
         settings["redirect_uri"] = args.redirect_uri
+    latency = args.latency_ms if args.latency_ms is not None else (DEMO_LATENCY_MS if args.mode == "demo" else 0)
+    settings["latency_ms"] = latency
     app = create_app(settings)
     root = f"http://{args.host}:{args.port}"
     print("EXACT_BASE_URLS=" + ",".join(f"{cc}={root}/{cc}" for cc in COUNTRIES))

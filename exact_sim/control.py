@@ -90,6 +90,7 @@ def calls_get():
 def calls_delete():
     """Empty the call log."""
     current_sim().calls.clear()
+    current_sim().flights.clear_peak()
     return "", 204
 
 
@@ -127,11 +128,13 @@ def seed_user():
 @bp.get("/state")
 @locked
 def state():
-    """A debug view: settings, clock, users per instance, grant chains (token prefixes only), armed faults, token calls
+    """A debug view: settings, clock, the most /api/ calls waiting out their latency at once since the call log was
+    cleared (peak_in_flight), users per instance, grant chains (token prefixes only), armed faults, token calls
     today and errors this hour per user, blocked keys."""
     sim = current_sim()
     return jsonify(
         now=sim.now(), settings=sim.settings, faults=sim.faults.describe(), calls=len(sim.calls),
+        peak_in_flight=sim.flights.peak,
         users={cc: sorted(instance.users) for cc, instance in sim.instances.items()},
         **sim.grants.describe(sim.settings, sim.now()), **sim.budgets.describe(sim.now()))
 

@@ -34,6 +34,7 @@ Sources are in /work/shared/reference/exact-online-api.md; "§" numbers point th
 | error_limit | 10 | Answers 400/401/403/404 per app, user, division and endpoint (`/$count` is its collection's endpoint) in one clock hour (UTC) before that key is blocked: the next error over the limit blocks it. 0 switches the block off. A 401 counts when its bearer token is one the simulator issued (expired or revoked too); an unknown token has no user to count against. Armed faults count like real answers. The hour being a clock hour, not a moving one, is UNCONFIRMED. | §3 (S1) |
 | error_block_seconds | 3600 | How long a block lasts from the error that caused it. Exact's escalation on repeated blocks is not simulated. | §3 (S1) |
 | error_block_status | 429 | UNCONFIRMED: the answer to every call of a blocked key until the block lifts (403 the alternative): the error envelope "The API key is blocked for this endpoint: too many errors within an hour.", no rate-limit headers, not counted as an error or a call. | §8.4 step 5 |
+| latency_ms | 0 | How long every /api/ call (token and REST) waits before it is answered, in milliseconds: a number, or an object per endpoint (`{"financial/Journals": 300, "*": 200}`; an endpoint as the call log names it, `/$count` falling back to its collection, `*` for every other). Exact answers in hundreds of milliseconds; the demo runs at 200 so its loading states show, the tests at 0. Each call waits on its own thread outside the simulator's lock, so calls made at once are answered together. | simulator only |
 | typed_texts | "{text}" | How the REST API serves every text a person types at Exact (TYPED_FIELDS: administration names, cities and VAT numbers, the user's names and addresses, every list's descriptions and relation names): `{text}` stands for the seeded text; without it every such text is the setting itself. E.g. `<b>{text}</b>`: people at Exact may type markup, and the app must show it as text. Codes and keys stay as seeded; logging in still takes the seeded user name. | simulator only |
 
 Further UNCONFIRMED choices that are behaviour, not settings:
@@ -61,9 +62,13 @@ Further UNCONFIRMED choices that are behaviour, not settings:
 * force_login is ignored: there are no sessions, so every authorize request shows the login page.
 """
 
+from . import latency
+
 COUNTRIES = ("nl", "be", "de", "uk", "us", "es", "fr")
 
 MODES = ("demo", "test", "plain")
+# The demo answers as slowly as Exact does, so its loading states show (latency_ms).
+DEMO_LATENCY_MS = 200
 
 DEFAULTS = {
     "mode": "demo",
@@ -86,6 +91,7 @@ DEFAULTS = {
     "fault_timeout_seconds": 5,
     "require_pkce": True,
     "typed_texts": "{text}",
+    "latency_ms": 0,
     "divisions_need_consent": False,
     "inactive_users": [],
     "blocked_users": [],
@@ -133,6 +139,9 @@ def validate(overrides: dict, allow_mode: bool = False) -> dict:
             raise ValueError(f"Unknown setting: {key}")
         if key == "mode" and not allow_mode:
             raise ValueError("mode is fixed at start-up")
+        if key == "latency_ms":
+            latency.validate(value)  # a number, or one per endpoint
+            continue
         if not _same_kind(DEFAULTS[key], value):
             raise ValueError(f"Setting {key} must be a {type(DEFAULTS[key]).__name__}")
     if overrides.get("mode", "demo") not in MODES:

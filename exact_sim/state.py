@@ -9,6 +9,7 @@ from .budgets import Budgets
 from .clock import Clock
 from .faults import FaultBook
 from .grants import GrantStore
+from .latency import Flights
 from .masterdata import ENTITIES
 from .model import Instance
 from .ratelimit import RateLimiter
@@ -23,6 +24,7 @@ class Simulator:
         # Resets return to these, so a --redirect-uri given at start-up survives POST /_sim/reset.
         self.startup_settings = {**DEFAULTS, **startup_settings}
         self.clock = Clock()
+        self.flights = Flights()  # not reset: calls in flight during a reset still land
         self.reset()
 
     def reset(self, overrides: dict | None = None) -> None:
@@ -36,6 +38,7 @@ class Simulator:
             self.budgets = Budgets()
             self.faults = FaultBook()
             self.calls: list[dict] = []
+            self.flights.clear_peak()
             self._rows: dict[tuple, list[dict]] = {}
 
     def now(self) -> float:

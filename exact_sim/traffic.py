@@ -11,6 +11,7 @@ from flask import request
 from .clock import next_minute
 from .budgets import COUNTED_ERRORS
 from .faults import Fault
+from .latency import latency_seconds
 from .ratelimit import minutely_headers
 from .render import JSON_TYPE
 from .render import envelope
@@ -34,7 +35,9 @@ class Target:
 
 
 def init_app(app: Flask) -> None:
-    """Install the error block, fault and call-log hooks (the block first: a blocked key reaches nothing else)."""
+    """Install the latency, error block, fault and call-log hooks (Exact's wait first: every answer takes it, the
+    block's too; then the block: a blocked key reaches nothing else)."""
+    app.before_request(wait_like_exact)
     app.before_request(refuse_blocked)
     app.before_request(inject_fault)
     app.after_request(count_error)
@@ -54,6 +57,21 @@ def describe(path: str) -> Target | None:
     if head.isdigit():
         return Target(cc, "rest", tail, int(head))
     return Target(cc, "rest", resource, None)
+
+
+def wait_like_exact() -> None:
+    """Wait `latency_ms` before answering, as Exact takes its time, outside the simulator's lock: each caller waits on
+    its own, so calls made at once are answered together after one latency. Notes how many waited at once."""
+    target = describe(request.path)
+    if target is None:
+        return
+    sim = current_sim()
+    with sim.lock:
+        delay = latency_seconds(sim.settings["latency_ms"], target.kind, target.endpoint)
+    if delay:
+        flight = sim.flights.start()
+        time.sleep(delay)
+        g.overlapping = sim.flights.end(flight)
 
 
 BLOCKED = "The API key is blocked for this endpoint: too many errors within an hour."
@@ -130,6 +148,9 @@ def record_call(response: Response) -> Response:
                 "kind": target.kind, "accept": request.headers.get("Accept"),
                 "grant_type": request.form.get("grant_type") if target.kind == "token" else None,
                 "fault": g.get("fault"),
+                # The most calls waiting out their latency at once during this one's wait, itself included (None:
+                # it did not wait, latency_ms 0).
+                "overlapping": g.get("overlapping"),
             })
     return response
 

@@ -1,6 +1,6 @@
 """Verbinding testen: whether the saved connection works at Exact now. Its checks are this form's validation, asked
-at Exact one after another: the token (refreshed if due), the locked administration, a scope Exact refused before,
-and the rights the current settings need (forms/rights.py)."""
+at Exact in turn: the token (refreshed if due), the locked administration, a scope Exact refused before, and the
+rights the current settings need (forms/rights.py), these all at once."""
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,8 +93,18 @@ class ConnectionTestForm(FlaskForm):
         if refused not in NOT_PROBED:
             steps.append(("scope", _("Toestemming die eerder ontbrak"), lambda: self._scope(refused)))
         rights = required_rights(connection.settings or {})
-        steps.extend(("right", words, lambda right=(endpoint, action): self._right(*right))
-                     for endpoint, action, words in rights)
+        asked: list = []  # the rights' outcomes, asked at once when the first right's turn comes
+
+        def right(index: int) -> tuple[str, str]:
+            if not asked:
+                division = connection.division
+                asked.extend(self.client.together([self.client.plan_has_right(division, endpoint, action)
+                                                   for endpoint, action, _words in rights]))
+            if asked[index].error is not None:
+                raise asked[index].error  # the first in the report's order is the one reported; the rest "Niet getest"
+            return self._right(asked[index].value)
+
+        steps.extend(("right", words, lambda index=index: right(index)) for index, (_e, _a, words) in enumerate(rights))
         report = []
         for name, title, ask in steps:
             if self.refusal is not None:
@@ -142,8 +152,8 @@ class ConnectionTestForm(FlaskForm):
         self.client.count(self.connection.division, endpoint)  # refused again: ApplicationScopeViolated
         return OK, _("Exact Online staat OutSmart nu toe wat het eerder weigerde.")
 
-    def _right(self, endpoint: str, action: str) -> tuple[str, str]:
-        if self.client.has_right(self.connection.division, endpoint, action):
+    def _right(self, allowed: bool) -> tuple[str, str]:
+        if allowed:
             return OK, _("De Exact Online-gebruiker heeft dit recht.")
         return FAILED, _("De Exact Online-gebruiker mist dit recht in administratie %(name)s. Vraag de beheerder van "
                          "uw Exact Online om het toe te kennen, of zet de instellingen die het nodig hebben uit.",

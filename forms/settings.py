@@ -5,7 +5,8 @@ per request by `settings_form()`; they are stored together as `vat_codes`, {rate
 """
 from decimal import Decimal
 
-from flask_babel import format_decimal
+from babel.numbers import format_percent
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -20,7 +21,7 @@ from wtforms.validators import Optional
 from wtforms.validators import ValidationError
 
 from exact import lists as exact_lists
-from forms.rights import HasRight
+from forms.rights import HasRights
 from forms.rights import missing_rights_error
 
 # OutSmart work-order statuses an export can start from or end in.
@@ -107,11 +108,11 @@ class SettingsForm(FlaskForm):
     # How a cleared filter value is named (its field's label is a whole instruction).
     NAMED = {"relation_types": _l("Relatietype"), "item_groups": _l("Artikelgroep")}
 
-    def __init__(self, choices_by_kind: dict, *args, vat_codes: list[dict] = (), rights: tuple[HasRight, str] | None = None,
+    def __init__(self, choices_by_kind: dict, *args, vat_codes: list[dict] = (), rights: tuple[HasRights, str] | None = None,
                  **kwargs):
         """Fill the Exact-backed choices from the administration's lists, by kind; the VAT rows from its VAT codes.
 
-        `rights` (has_right, administration name) checks at Exact that the user may do what the settings need: on a
+        `rights` (has_rights, administration name) checks at Exact that the user may do what the settings need: on a
         saved connection every change is checked before it is kept.
         """
         if kwargs.get("data"):
@@ -124,6 +125,69 @@ class SettingsForm(FlaskForm):
             field.choices = options if isinstance(field, MultiCheckboxField) else [SelectChoice("", _l("— kies —"))] + options
         for field in self.vat_fields():
             field.offer(vat_codes)
+        self._vat_descriptions = {str(row.get("Code", "")).strip(): code_label(str(row.get("Code", "")).strip(),
+                                                                               row.get("Description"))
+                                  for row in vat_codes}
+
+    # The settings in sections, as the settings page groups them and the saved overview tells them. "vat" stands for
+    # the administration's VAT rows.
+    SECTIONS = (
+        ("import", _l("Importeren naar OutSmart"),
+         ("import_relations", "relation_types", "relations_include_inactive", "relations_include_blocked",
+          "import_materials", "item_groups", "import_hour_types", "import_categories", "import_employees",
+          "import_payments")),
+        ("export", _l("Exporteren naar Exact Online"),
+         ("export_work_orders", "trigger_status", "success_status", "hour_rounding", "create_missing_relations",
+          "create_missing_items")),
+        ("invoices", _l("Facturen in Exact Online"),
+         ("document_type", "sales_journal", "revenue_account", "vat", "payment_condition")),
+    )
+    # A setting that only counts while another is on: the filters with their import, everything exported with the export.
+    DEPENDS = {"relation_types": "import_relations", "relations_include_inactive": "import_relations",
+               "relations_include_blocked": "import_relations", "item_groups": "import_materials",
+               **{name: "export_work_orders" for _key, _title, names in SECTIONS[1:] for name in names
+                  if name != "export_work_orders"}}
+    # How the overview names a filter, and says that none was ticked.
+    SUMMARY = {"relation_types": (_l("Relatietypen"), _l("Alle relatietypen")),
+               "item_groups": (_l("Artikelgroepen"), _l("Alle artikelgroepen"))}
+
+    def summary(self, stored: dict) -> list[tuple[str, str, list[tuple[str, str, str]]]]:
+        """Every stored setting in words, by section: [(key, title, [(name, label, value)])]. Exact's codes with their
+        descriptions where this form's lists have them (else the code alone); on/off as words. Settings that do not
+        count (a filter of an import that is off, the export's details while it is off) are left out."""
+        sections = []
+        for key, title, names in self.SECTIONS:
+            rows = []
+            for name in names:
+                depends = self.DEPENDS.get(name)
+                if depends and not stored.get(depends):
+                    continue
+                if name == "vat":
+                    rows += [(f"vat_{rate}", vat_label(rate), self._code_words(code, self._vat_descriptions))
+                             for rate, code in sorted((stored.get("vat_codes") or {}).items(),
+                                                      key=lambda item: -_number(item[0]))]
+                    continue
+                field = self[name]
+                label, nothing = self.SUMMARY.get(name, (field.label.text, _l("Niet gekozen")))
+                rows.append((name, str(label), self._words(field, stored.get(name), str(nothing))))
+            if key == "invoices" and not stored.get("export_work_orders"):
+                rows = [("invoices_off", str(title), _("Niet van toepassing: het exporteren staat uit."))]
+            sections.append((key, str(title), rows))
+        return sections
+
+    def _words(self, field, value, nothing: str) -> str:
+        if isinstance(field, BooleanField):
+            return _("Aan") if value else _("Uit")
+        descriptions = {choice.value: str(choice.label) for choice in field.choices if choice.value}
+        if isinstance(field, MultiCheckboxField):
+            return ", ".join(descriptions.get(code, code) for code in value) if value else nothing
+        if value in (None, ""):
+            return nothing
+        return descriptions.get(value, str(value))
+
+    @staticmethod
+    def _code_words(code: str, descriptions: dict) -> str:
+        return descriptions.get(code) or code
 
     def vat_fields(self) -> list["VatCodeField"]:
         """The VAT rows, highest rate first."""
@@ -243,8 +307,9 @@ def vat_field_name(rate: str) -> str:
 
 
 def percent(rate: str) -> str:
-    """A rate the user's way: "5,5 %" in Dutch, "5.5%" in English."""
-    return _("%(number)s %%", number=format_decimal(Decimal(rate)))
+    """A rate ("5.5", in percent) the way the page's language writes it (Babel's format for the locale, every
+    decimal kept): "5,5%" in Dutch, "5.5%" in English, "5,5 %" in French and German (a no-break space)."""
+    return format_percent(Decimal(rate) / 100, locale=get_locale() or "nl", decimal_quantization=False)
 
 
 def vat_label(rate: str) -> str:

@@ -1,4 +1,5 @@
-"""WCAG 2.2 AA: axe-core on every step and state of the settings screen, in Dutch and in English."""
+"""WCAG 2.2 AA and axe's best practices: axe-core on every step and state of the settings screen, in Dutch, English,
+French and German; on each, no attribute says "None" (a Python None written into the markup)."""
 import time
 
 import pytest
@@ -16,7 +17,14 @@ from wizard_actions import path_of
 
 pytestmark = pytest.mark.e2e
 
-LOCALES = {"nl": "nl-NL", "en": "en-GB"}  # English through Accept-Language, as a browser set to English sends it
+# Each language through Accept-Language, as a browser set to it sends it.
+LOCALES = {"nl": "nl-NL", "en": "en-GB", "fr": "fr-FR", "de": "de-DE"}
+
+
+# Every attribute, on every element, whose value is the word None.
+NONE_ATTRIBUTES = """() => [...document.querySelectorAll('*')].flatMap((element) => [...element.attributes]
+    .filter((attribute) => attribute.value.trim() === 'None')
+    .map((attribute) => `${element.tagName.toLowerCase()}${element.id ? '#' + element.id : ''} ${attribute.name}`))"""
 
 
 class Audit:
@@ -35,9 +43,11 @@ class Audit:
         found = violations(target)
         if found:
             self.found.append(describe(found, f"[{self.language}: {state}] "))
+        for attribute in target.evaluate(NONE_ATTRIBUTES):
+            self.found.append(f"[{self.language}: {state}] {attribute}=\"None\"")
 
     def check(self):
-        assert not self.found, "axe (WCAG 2.2 AA) found:\n" + "\n".join(self.found)
+        assert not self.found, "axe (WCAG 2.2 AA, best practices) found:\n" + "\n".join(self.found)
 
 
 def exact_login(page, username=JAN):
@@ -53,7 +63,7 @@ def submit(page):
     page.locator("#exact button.button--primary[type=submit]").first.click()
 
 
-@pytest.mark.parametrize("language", ["nl", "en"])
+@pytest.mark.parametrize("language", list(LOCALES))
 def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
     from playwright.sync_api import expect
 
@@ -83,6 +93,11 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
         page.goto(f"{live_app}/exact/login/{attempt.id}/status")
         expect(page.locator("#exact[data-login-status]")).to_be_visible()
         audit(page, "login waiting (popup)")
+        app.config["LOGIN_WARNING_BEFORE"] = 600  # the warning of the login's last minutes, at once
+        page.reload()
+        expect(page.locator("#login-time-warning")).not_to_be_empty()
+        audit(page, "login waiting, time nearly up")
+        app.config["LOGIN_WARNING_BEFORE"] = 120
         page.goto(f"{live_app}/exact/login/{attempt.id}")  # opened without its iframe: it says so, after 4 s
         expect(page.locator("[data-handoff-missing]")).to_be_visible(timeout=10000)
         audit(page, "popup start, not opened by OutSmart")
@@ -228,7 +243,7 @@ def test_every_step_and_state_passes_axe(browser, app, live_app, sim, language):
             if client.post("/exact/land", data={"country": "nl"}).status_code == 429:
                 break
         page.goto(f"{live_app}/exact/land")
-        page.get_by_label("Nederland").check()
+        page.locator("input[name=country][value=nl]").check()
         submit(page)
         expect(page.locator("#exact [role=alert]")).to_be_visible()
         audit(page, "country, too many login starts (429)")
@@ -271,26 +286,33 @@ def test_bezig_shows_and_is_announced_while_exact_is_slow(page, app, live_app, s
     refresh.locator("button[type=submit]").click()
     expect(region.locator(".busy")).to_be_visible()
     expect(refresh.locator("button[type=submit]")).to_be_disabled()
-    expect(page.locator("#exact h1")).to_be_focused(timeout=10000)
+    expect(page.locator("#lists-fetched")).to_be_focused(timeout=10000)  # the lists it read again, said by date
 
 
-def test_outsmart_entry_in_english_passes_axe(browser, app, live_app):
-    """OutSmart's signed entry with locale en: the embedded variant (no breadcrumb of our own) in a narrow frame."""
+@pytest.mark.parametrize("language", ["en", "fr", "de"])
+def test_outsmart_entry_in_another_language_passes_axe(browser, app, live_app, language):
+    """OutSmart's signed entry with locale en, fr or de, in a Dutch browser: the embedded variant (no breadcrumb of our
+    own) in a narrow frame."""
     from playwright.sync_api import expect
 
     from views.embed import make_entry_token
 
     with app.app_context():
-        token = make_entry_token("acme", "anna@acme.example", "en", "https://app.out-smart.com")
+        token = make_entry_token("acme", "anna@acme.example", language, "https://app.out-smart.com")
     context = browser.new_context(viewport={"width": 360, "height": 800}, locale="nl-NL")
     page = context.new_page()
-    audit = Audit("en")
+    audit = Audit(language)
     try:
         page.goto(f"{live_app}/embed?token={token}")
         expect(page.locator("#exact")).to_be_visible()
         audit(page, "entry (integrations)")
         page.goto(f"{live_app}/exact/land")
         audit(page, "country")
+        app.config["SESSION_WARNING_BEFORE"] = app.permanent_session_lifetime.total_seconds()
+        page.reload()
+        stay_longer = {"en": "Stay longer", "fr": "Prolonger la session", "de": "Sitzung verlängern"}[language]
+        expect(page.get_by_role("button", name=stay_longer)).to_be_visible()
+        audit(page, "session about to end")
     finally:
         context.close()
     audit.check()

@@ -43,7 +43,7 @@ def test_whole_setup_with_the_keyboard_only(page, live_app):
     expect_step(page, "Exact Online")
     tab_to(page, "#exact a.button--primary")              # Verbinden met Exact Online
     page.keyboard.press("Enter")
-    expect_step(page, "Start de inlogflow")
+    expect_step(page, "Inloggen bij Exact Online")
 
     tab_to(page, "input[name=country]")                   # the radio group: first country
     page.keyboard.press("ArrowDown")                      # België …

@@ -3,11 +3,13 @@
 import pytest
 
 from conftest import SCREENSHOTS  # an ignored folder unless SCREENSHOTS_DIR says otherwise
+
 from models import Connection
 from simhelpers import JAN
 from wizard_actions import EXACT_SELECTS
 
 pytestmark = pytest.mark.e2e
+
 
 
 def shot(page, name):

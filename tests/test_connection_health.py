@@ -1,4 +1,5 @@
 """A saved connection stays healthy: keep-alive, the health panel, the reconnect guard, the audit trail, key rotation."""
+import re
 import time
 
 from cryptography.fernet import Fernet
@@ -59,11 +60,20 @@ def test_health_panel_shows_token_deadlines_and_exact_budget(client, wizard):
     connection = save_jan(wizard)
     client.post("/exact/instellingen/vernieuwen")  # six Exact calls: the rate-limit headers are recorded
     html = client.get("/exact").get_data(as_text=True)
-    assert "Toegangstoken geldig tot" in html and 'id="refresh-deadline"' in html
+    # The numbers are technical details, behind a <details>, in plain words; the main view says the connection works.
+    main, details = html.split('<details class="technical" id="technical-details">')
+    assert "Huidige toegang geldig tot" in details and 'id="refresh-deadline"' in details
+    assert "Toegangstoken" not in html and "geldig tot" not in main and "calls-today" not in main
     limits = Connection.get().rate_limits
     assert limits["daily_limit"] == 5000 and limits["daily_remaining"] < 5000
-    assert f'id="calls-today">{limits["daily_remaining"]:,} van 5.000'.replace(",", ".") in html
-    assert 'id="calls-minute">' in html
+    assert f'id="calls-today">{limits["daily_remaining"]:,} van 5.000'.replace(",", ".") in details
+    assert 'id="calls-minute">' in details
+    # Exact's counters say when Exact gave them: the minute's is no "this minute" that has long reset.
+    seen = re.search(r'id="calls-seen">\(volgens Exact Online op ([^<]+)\)</span>', details).group(1)
+    assert re.fullmatch(r"\d+ \w+ \d{4}, \d\d:\d\d:\d\d", seen) and "deze minuut" not in html
+    assert "Verbonden met administratie Bakker Installatietechniek B.V. (101)" in main
+    assert "OutSmart synchroniseert met deze administratie in Exact Online Nederland, met de rechten van Jan " \
+           "Bakker. U hoeft niets te doen." in main
     assert connection.refresh_idle_deadline - connection.token_issued_at == 30 * DAY
 
 

@@ -311,8 +311,8 @@ def test_without_an_entry_a_post_is_refused_as_such_even_with_csrf_on(production
 
 # --- locale --------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("locale, stored", [("en", "en"), ("nl", "nl"), ("xx", "nl"), ("", "nl"), (["en"], "nl"),
-                                            (None, "nl")])
+@pytest.mark.parametrize("locale, stored", [("en", "en"), ("nl", "nl"), ("fr", "fr"), ("de", "de"), ("fr-BE", "fr"),
+                                            ("xx", "nl"), ("", "nl"), (["en"], "nl"), (None, "nl")])
 def test_the_entrys_locale_is_kept_when_known_else_dutch(production, client, locale, stored):
     response = client.get(f"/embed?token={sign(production, entry(locale=locale))}")
     assert response.status_code == 200

@@ -69,7 +69,9 @@ def test_a_401_with_a_good_refresh_token_renews_once_retries_and_keeps_the_state
     sim.clear_calls()
     response = client.post("/exact/instellingen/vernieuwen")
     assert response.status_code == 303 and response.headers["Location"].endswith("/exact/instellingen")
-    assert [(call["endpoint"], call["status"]) for call in sim.calls()][:3] == [
+    # The other lists went out beside the journals (at once); the refused call is renewed once and asked again.
+    assert [(call["endpoint"], call["status"]) for call in sim.calls()
+            if call["endpoint"] in ("financial/Journals", "oauth2/token")] == [
         ("financial/Journals", 401), ("oauth2/token", 200), ("financial/Journals", 200)]
     assert len(token_calls(sim)) == 1
     after = Connection.get()

@@ -42,18 +42,19 @@ def test_every_error_class_has_an_example():
 
 
 @pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: f"{type(e).__name__}-{getattr(e, 'scope', '')}")
-def test_messages_exist_in_dutch_and_english_and_differ(error):
-    dutch, english = error.message("nl"), error.message("en")
-    assert len(dutch) > 40 and len(english) > 40
-    assert dutch != english
-    assert error.message() == dutch
-    assert error.message("en-GB") == english
-    assert error.message("de") == dutch  # the app speaks Dutch unless asked for English
+def test_messages_exist_in_dutch_english_french_and_german_and_differ(error):
+    messages = {lang: error.message(lang) for lang in ("nl", "en", "fr", "de")}
+    assert all(len(message) > 40 for message in messages.values())
+    assert len(set(messages.values())) == 4
+    assert error.message() == messages["nl"]
+    assert error.message("en-GB") == messages["en"]
+    assert error.message("fr-BE") == messages["fr"]
+    assert error.message("es") == messages["nl"]  # the app speaks Dutch unless asked for a language it speaks
 
 
 @pytest.mark.parametrize("error", EXAMPLES, ids=lambda e: type(e).__name__)
 def test_messages_do_not_leak_the_technical_detail(error):
-    for lang in ("nl", "en"):
+    for lang in ("nl", "en", "fr", "de"):
         assert "invalid_grant" not in error.message(lang)
         assert "HTTP" not in error.message(lang)
     assert error.detail == DETAIL
@@ -63,6 +64,8 @@ def test_messages_do_not_leak_the_technical_detail(error):
 def test_messages_name_the_division():
     assert "administratie 101" in NoDivisionAccess(101).message("nl")
     assert "Company 101" in DivisionBlocked(101).message("en")
+    assert "l’administration 101" in NoDivisionAccess(101).message("fr")
+    assert "Administration 101" in DivisionBlocked(101).message("de")
 
 
 def test_reauthorization_message_tells_the_user_to_reconnect():

@@ -18,6 +18,7 @@ from werkzeug.test import encode_multipart
 from werkzeug.wrappers import Request
 
 from exact.hosts import COUNTRIES
+from forms.rights import SWITCHES
 from forms.settings import DOCUMENT_TYPES
 from forms.settings import SettingsForm
 from hostile import A
@@ -150,6 +151,17 @@ def _check(stage, form, request_form, response, context):
         assert_refused_with_a_message(response, {409}, context, says="al opgeslagen")
         stage.assert_unchanged(context)
         return True
+    if first(request_form, "action") == "switch_off":
+        # The checklist's "Deze instellingen uitzetten": only on/off settings, each then off in the draft; the
+        # checklist is shown again with the rights asked anew (200, or 422 if one is still missing).
+        off = request_form.get("off")
+        off = off if isinstance(off, list) else [] if off is None else [off]
+        if not off or not set(off) <= set(SWITCHES):
+            return False
+        assert response.status_code in (200, 422) and "check-rights" in response.get_data(as_text=True), context
+        draft = stage.connection().draft_settings
+        assert all(draft[name] is False for name in off) and set(draft) == stage.setting_names, context
+        return True
     # Confirmed: the box ticked for the administration chosen now (the page's hidden field names it).
     confirmed = first(form, "confirm") not in (None, "", "false") and first(form, "administration") == "101"
     if not (confirmed and (first(form, "country") or "nl") == "nl"):
@@ -175,12 +187,30 @@ def _refresh(stage, form, request_form, response, context):
     return True
 
 
+def _extend_session(stage, form, request_form, response, context):
+    """"Langer blijven" takes no input: any fields are ignored; the answer is a fresh copy of the visit's session."""
+    answer = response.get_json(silent=True) or {}
+    assert response.status_code == 200 and set(answer) == {"session", "seconds"}, context
+    assert answer["seconds"] == stage.app.permanent_session_lifetime.total_seconds(), context
+    stage.assert_unchanged(context)
+    return True
+
+
 def _test_connection(stage, form, request_form, response, context):
     """Verbinding testen takes no input. Saved: it asks Exact (which accepts the connection) and changes nothing;
     before saving there is nothing to test: back to the overview."""
     expected = "/exact/testen?notice=tested" if stage.saved else "/exact"
     assert response.status_code == 303 and response.headers["Location"] == expected, context
     stage.assert_unchanged(context)
+    return True
+
+
+def _cancel_login(stage, form, request_form, response, context):
+    """Annuleren on the waiting step takes no input: A's own popup login ends, and the page goes back a step."""
+    expected = "/exact?notice=login_aborted" if stage.saved else "/exact/land?notice=login_aborted"
+    assert response.status_code == 303 and response.headers["Location"] == expected, context
+    assert LoginAttempt.get_by_id(stage.popup_attempt.id).outcome == "aborted", context
+    stage.assert_unchanged(context, skip_tables=["loginattempt"])
     return True
 
 
@@ -194,9 +224,12 @@ POSTS = {
                              "1", "2", "0", "3", "6"),
                             _settings),
     "/exact/instellingen/vernieuwen": ((), (), _refresh),
-    "/exact/controle": (("confirm", "country", "administration"), ("y", "nl", "be", "101"), _check),
+    "/exact/controle": (("confirm", "country", "administration", "action", "off"),
+                        ("y", "nl", "be", "101", "switch_off", "import_employees", "export_work_orders"), _check),
     "/exact/verbreken": ((), (), _disconnect),
     "/exact/testen": ((), (), _test_connection),
+    "/exact/login/<attempt_id>/annuleren": ((), (), _cancel_login),
+    "/sessie/verlengen": ((), (), _extend_session),
 }
 
 
@@ -271,6 +304,7 @@ def post_and_check(stage, path, form, csrf="valid", token=None, csrf_in="form", 
     token = token or {"valid": stage.csrf, "other visit": stage.other_visit_csrf, "other key": stage.other_key_csrf,
                       "missing": None}.get(csrf)
     stage.fresh_visit()
+    path = path.replace("<attempt_id>", stage.popup_attempt.id)  # A's popup login, waiting
     client = stage.app.test_client() if session == "none" else stage.client
     headers = {"HX-Request": "true"} if htmx else {}
     if session == "forged":

@@ -26,6 +26,7 @@ from simhelpers import PIET
 from views.exact_clients import FILTER_LISTS
 from views.exact_clients import MASTER_DATA
 from wizard_actions import HTMX
+from wizard_actions import back_from_exact
 from wizard_actions import path_of
 from wizard_actions import popup_to_exact
 
@@ -202,19 +203,19 @@ def test_every_page_and_refusal_shows_exacts_texts_as_text(client, wizard, sim):
     assert client.post("/exact/testen").status_code == 303
 
     # Logging in again: refused without the locked administration in the consent (409), accepted with it.
-    refused = client.get(path_of(sim.login(wizard.start_login(), JAN, divisions=[102])))
-    shows_as_text(refused, 409)
+    refused = back_from_exact(client, path_of(sim.login(wizard.start_login(), JAN, divisions=[102])))
+    shows_as_text(refused, 409, f"administratie {exact.name(101)} (101)")  # the saved connection's own heading
     # The same through the login popup (inside OutSmart): its waiting step, its last page, the step it reports.
     attempt, popup, authorize, _handoff = popup_to_exact(client.application, client)
     shows_as_text(popup.get(f"/exact/login/{attempt.id}"), 200)  # the popup's first page, shown again
-    shows_as_text(popup.get(path_of(sim.login(authorize, JAN, divisions=[102]))), 409)
-    shows_as_text(client.get(f"/exact/login/{attempt.id}/status", headers=HTMX), 200)
+    shows_as_text(back_from_exact(popup, path_of(sim.login(authorize, JAN, divisions=[102]))), 409)
+    shows_as_text(client.get(f"/exact/login/{attempt.id}/status", headers=HTMX), 200, exact.name(101))
     assert client.get(path_of(sim.login(wizard.start_login(), JAN))).status_code == 303
     shows_as_text(client.get("/exact?notice=reconnected"), 200, f"administratie {exact.name(101)} (101)")
 
     # Exact failing: at login (502) and on a page (503); Exact refusing the tokens marks the connection expired.
     sim.fault("oauth2/token", "500")
-    shows_as_text(client.get(path_of(sim.login(wizard.start_login(), JAN))), 502)
+    shows_as_text(back_from_exact(client, path_of(sim.login(wizard.start_login(), JAN))), 502)
     sim.fault("financial/Journals", "503")
     shows_as_text(client.post("/exact/instellingen/vernieuwen"), 503)
     sim.fault("financial/Journals", "401")

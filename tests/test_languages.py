@@ -1,6 +1,7 @@
-"""Dutch and English: the language comes from OutSmart's entry, else the browser; every text, error, date and number
-follows it."""
+"""Dutch, English, French and German: the language comes from OutSmart's entry, else the browser; every text, error,
+country, date, number and percentage follows it."""
 import datetime
+import functools
 import html
 import re
 import sys
@@ -12,29 +13,47 @@ from babel.messages import frontend as babel_frontend
 from babel.messages.pofile import read_po
 from flask import render_template_string
 
+from exact.errors import ExactError
 from exact.errors import ExactUnavailable
 from exact.errors import ReauthorizationRequired
 from models import Connection
 from simhelpers import JAN
+from simhelpers import JULIEN
+from simhelpers import MAX
 from views.embed import make_entry_token
+from views.languages import LANGUAGES
 from wizard_actions import HTMX
 from wizard_actions import WizardActions
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
-PO = TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
+TRANSLATED = ("en", "fr", "de")  # Dutch is the source: the texts in the code
 PLACEHOLDER = re.compile(r"%\(\w+\)[sd]")
 
 
-def _catalogue():
-    with open(PO, "rb") as handle:
+def po_path(language: str) -> Path:
+    return TRANSLATIONS / language / "LC_MESSAGES" / "messages.po"
+
+
+@functools.cache
+def _catalogue(language: str = "en"):
+    with open(po_path(language), "rb") as handle:
         return read_po(handle)
 
 
-def _dutch_fragments():
-    """Dutch texts of the catalogue that English pages must not show: the literal parts of every msgid whose English
-    differs, leaving out very short ones (a word like "Land" is no evidence)."""
+def translation(language: str, dutch: str) -> str:
+    """The catalogue's text for a Dutch msgid (singular)."""
+    string = _catalogue(language)[dutch].string
+    return string[0] if isinstance(string, tuple) else string
+
+
+@functools.cache
+def _dutch_fragments(language: str) -> frozenset:
+    """Dutch texts of the catalogue that pages in `language` must not show: the literal parts of every msgid whose
+    translation differs, leaving out very short ones (a word like "Land" is no evidence)."""
     fragments = set()
-    for message in _catalogue():
+    translated = " ".join(string for message in _catalogue(language) if message.id
+                          for string in (message.string if isinstance(message.string, tuple) else (message.string,)))
+    for message in _catalogue(language):
         if not message.id:
             continue
         ids = message.id if isinstance(message.id, tuple) else (message.id,)
@@ -43,10 +62,12 @@ def _dutch_fragments():
             if dutch in strings:
                 continue
             fragments.update(part.strip(" .,:;()–") for part in PLACEHOLDER.split(dutch))
-    return {fragment for fragment in fragments if len(fragment) >= 5}
+    # A Dutch word that is also a word of the language's own texts ("Rechten" in "mit den Rechten") is no evidence.
+    return frozenset(fragment for fragment in fragments if len(fragment) >= 5
+                     and not re.search(rf"(?<!\w){re.escape(fragment)}(?!\w)", translated))
 
 
-DUTCH = _dutch_fragments()
+DUTCH = _dutch_fragments("en")
 
 
 def visible_text(page: str) -> str:
@@ -57,17 +78,24 @@ def visible_text(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", " ", page) + " " + labels)
 
 
-def assert_english(response, *texts, status=200):
+def assert_language(response, language, *texts, status=200):
+    """The page is in `language`: its `lang`, the texts expected, and not one Dutch text the catalogue translates."""
     page = response.get_data(as_text=True)
     assert response.status_code == status, page
     text = visible_text(page)
     for expected in texts:
         assert expected in text, f"{expected!r} missing on {response.request.path}"
-    dutch = sorted(fragment for fragment in DUTCH if re.search(rf"(?<!\w){re.escape(fragment)}(?!\w)", text))
-    assert not dutch, f"Dutch on {response.request.path}: {dutch}"
+    fragments = _dutch_fragments(language) if language != "nl" else ()
+    dutch = sorted(fragment for fragment in fragments
+                   if re.search(rf"(?<!\w){re.escape(fragment)}(?!\w)", text))
+    assert not dutch, f"Dutch on {response.request.path} ({language}): {dutch}"
     if "<html" in page:
-        assert '<html lang="en">' in page
+        assert f'<html lang="{language}">' in page
     return page
+
+
+def assert_english(response, *texts, status=200):
+    return assert_language(response, "en", *texts, status=status)
 
 
 @pytest.fixture(autouse=True)
@@ -77,12 +105,17 @@ def _push_request_context():
     leak into the next. Here each request gets its own, as in production."""
 
 
+def enter(client, language, account="acme"):
+    """Enter from OutSmart as its server signs the entry, in `language` (account acme replaces the demo account)."""
+    with client.application.app_context():
+        token = make_entry_token(account, "Anna de Boer", language, "https://app.out-smart.com")
+    return client.get(f"/embed?token={token}")
+
+
 @pytest.fixture
 def english(app, client):
     """A client that entered from OutSmart in English (account acme, replacing the test app's demo account)."""
-    with app.app_context():
-        token = make_entry_token("acme", "Anna de Boer", "en", "https://app.out-smart.com")
-    assert_english(client.get(f"/embed?token={token}"), "Software integrations", "Open settings", "Not connected")
+    assert_english(enter(client, "en"), "Software integrations", "Open settings", "Not connected")
     return client
 
 
@@ -91,28 +124,47 @@ def english_wizard(english, sim):
     return WizardActions(english, sim)
 
 
-# --- the catalogue -------------------------------------------------------------------------------------------------
+# --- the catalogues -----------------------------------------------------------------------------------------------
 
-def test_every_text_in_the_code_has_an_english_translation(tmp_path):
-    """Extract as the README says; every msgid must be in the English catalogue, translated, not fuzzy."""
-    pot = tmp_path / "messages.pot"
+@pytest.fixture(scope="module")
+def texts_in_code(tmp_path_factory):
+    """Every msgid in the code, extracted as the README says."""
+    pot = tmp_path_factory.mktemp("extract") / "messages.pot"
     cli = babel_frontend.CommandLineInterface()
     cli.run([sys.argv[0], "-q", "extract", "-F", str(TRANSLATIONS / "babel.cfg"), "-o", str(pot),
              str(TRANSLATIONS.parent)])
     with open(pot, "rb") as handle:
-        in_code = {message.id for message in read_po(handle) if message.id}
-    catalogue = _catalogue()
+        return {message.id for message in read_po(handle) if message.id}
+
+
+def test_each_language_offered_has_a_catalogue_and_each_catalogue_is_offered():
+    assert set(LANGUAGES) == {"nl", *TRANSLATED}
+    assert {path.parent.parent.name for path in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")} == set(TRANSLATED)
+
+
+@pytest.mark.parametrize("language", TRANSLATED)
+def test_every_text_in_the_code_has_a_translation(texts_in_code, language):
+    """Every msgid must be in each catalogue, translated, not fuzzy, with the same placeholders."""
+    catalogue = _catalogue(language)
     translated = {message.id for message in catalogue if message.id}
-    assert in_code - translated == set(), "run pybabel update and translate these"
-    assert len(in_code) > 200
+    assert texts_in_code - translated == set(), f"run pybabel update and translate these in {po_path(language)}"
+    assert len(texts_in_code) > 200
     for message in catalogue:
         if message.id:
             assert not message.fuzzy, message.id
             strings = message.string if isinstance(message.string, tuple) else (message.string,)
-            assert all(strings), f"no English for {message.id!r}"
+            assert all(strings), f"no {language} for {message.id!r}"
             ids = message.id if isinstance(message.id, tuple) else (message.id,)
-            for dutch, english in zip(ids, strings):
-                assert set(PLACEHOLDER.findall(dutch)) == set(PLACEHOLDER.findall(english)), message.id
+            for dutch, translated_text in zip(ids, strings):
+                assert set(PLACEHOLDER.findall(dutch)) == set(PLACEHOLDER.findall(translated_text)), message.id
+
+
+def test_french_keeps_its_punctuation_together():
+    """French puts a space before ; : ? ! and inside « »: a no-break one, so a line never starts with the sign."""
+    for message in _catalogue("fr"):
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for text in strings:
+            assert not re.search(r" [;:?!»]|« ", text or ""), text
 
 
 def test_the_agreed_terms():
@@ -128,20 +180,72 @@ def test_the_agreed_terms():
     assert "'Reconnect'" in ReauthorizationRequired().message("en")
 
 
+# Exact Online's own words in French and German (its Belgian, French and German help centres and screens): the
+# administration, the journal, the general ledger account, the VAT code, the payment condition, the rights.
+EXACT_TERMS = {
+    "fr": {"Administratie": "Administration", "Verkoopdagboek": "Journal de vente",
+           "de grootboekrekeningen": "les comptes généraux", "Btw-code voor %(rate)s": "Code TVA pour %(rate)s",
+           "Betalingsconditie": "Condition de paiement", "Rechten": "Droits",
+           "Software-integraties": "Intégrations logicielles", "Naar inlogpagina": "Vers la page de connexion",
+           "Opslaan": "Enregistrer", "Verbinding verbreken": "Déconnecter", "Verbind opnieuw": "Reconnecter",
+           "Verbinding testen": "Tester la connexion"},
+    "de": {"Administratie": "Administration", "Verkoopdagboek": "Verkaufsjournal",
+           "de grootboekrekeningen": "die Sachkonten", "Btw-code voor %(rate)s": "Umsatzsteuercode für %(rate)s",
+           "Betalingsconditie": "Zahlungsbedingung", "Rechten": "Rechte",
+           "Software-integraties": "Software-Integrationen", "Naar inlogpagina": "Zur Anmeldeseite",
+           "Opslaan": "Speichern", "Verbinding verbreken": "Verbindung trennen", "Verbind opnieuw": "Erneut verbinden",
+           "Verbinding testen": "Verbindung testen"},
+}
+
+
+@pytest.mark.parametrize("language", sorted(EXACT_TERMS))
+def test_exacts_terms_in_french_and_german(language):
+    assert {dutch: translation(language, dutch) for dutch in EXACT_TERMS[language]} == EXACT_TERMS[language]
+
+
+def _exact_errors():
+    """Every ExactError class's messages by name (a rate limit's per scope)."""
+    classes, found = [ExactError], {}
+    while classes:
+        cls = classes.pop()
+        classes.extend(cls.__subclasses__())
+        found.update({f"{cls.__name__}:{scope}": messages
+                      for scope, messages in getattr(cls, "scoped_messages", {}).items()})
+        if "messages" in vars(cls):
+            found[cls.__name__] = cls.messages
+    return sorted(found.items())
+
+
+# The buttons exact/errors.py names; its messages quote them ('…', « … », „…“) as the page shows them.
+BUTTONS = ("Verbind opnieuw", "Verbinden met Exact Online", "Verbinding testen")
+QUOTED = re.compile(r"'([^']+)'|«\s*([^»]+?)\s*»|„([^“]+)“")
+
+
+@pytest.mark.parametrize("error, messages", _exact_errors(), ids=[name for name, _messages in _exact_errors()])
+def test_exacts_errors_speak_every_language_and_name_the_buttons_as_shown(error, messages):
+    assert set(messages) == set(LANGUAGES), error
+    fields = {language: set(re.findall(r"{(\w+)}", text)) for language, text in messages.items()}
+    assert all(found == fields["nl"] for found in fields.values()), fields
+    for language, text in messages.items():
+        shown = [button if language == "nl" else translation(language, button) for button in BUTTONS]
+        for quoted in ("".join(groups) for groups in QUOTED.findall(text)):
+            assert any(button.startswith(quoted) for button in shown), (error, language, quoted)
+
+
 # --- the whole setup in English ------------------------------------------------------------------------------------
 
 def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     client, wizard = english, english_wizard
     assert_english(client.get("/integraties"), "Software integrations", "Link OutSmart to your accounting software")
     assert_english(client.get("/exact"), "Connect to Exact Online", "Not connected")
-    assert_english(client.get("/exact/land"), "Start the login", "Country of your Exact Online account",
+    assert_english(client.get("/exact/land"), "Log in to Exact Online", "Country of your Exact Online account",
                    "Go to login page", "Choose country", "Steps")
     assert_english(client.get("/exact/land", headers=HTMX), "Go to login page")
 
     callback = wizard.connect(JAN)
     assert callback.status_code == 303 and callback.headers["Location"].endswith("/exact/verbinding")
     assert_english(client.get("/exact/verbinding"), "Connected to Exact Online", "Connection details",
-                   "Exact Online user", "Access token valid until", "Administrations with access", "Disconnect")
+                   "Exact Online user", "Administrations with access", "Disconnect")
     assert_english(client.get("/exact/administratie"), "Choose the administration", "Search by name or code",
                    "4 administrations", "Archived", "Blocked", "Active", "current", "Choose this administration")
     assert_english(client.get("/exact/administratie?q=Projecten"), "1 administration", "found for “Projecten”")
@@ -165,7 +269,9 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
     overview = assert_english(client.get(saved.headers["Location"]),
                               "Saved. OutSmart now synchronises with administration Bakker Installatietechniek B.V.",
                               "Connected to administration Bakker Installatietechniek B.V. (101)", "locked",
-                              "Why can I not change the administration later?", "Exact requests left today",
+                              "Why can I not change the administration later?", "Technical details",
+                              "Current access valid until", "Exact requests left", "(according to Exact Online on",
+                              "Import into OutSmart", "Invoices in Exact Online", "Sales journal", "On", "Off",
                               "History", "Connected to Exact Online", "Administration chosen and locked",
                               "by Anna de Boer", "Change settings", "Disconnect")
     assert re.search(r'id="calls-today">\d,\d{3} of 5,000<', overview), "thousands with a comma in English"
@@ -179,43 +285,239 @@ def test_an_english_entry_shows_every_step_in_english(english, english_wizard):
                    "Synchronisation has stopped", "Disconnected")
 
 
+def test_the_tip_before_the_login_in_english(english):
+    assert_english(english.get("/exact/land"), "Before you log in", "a Belgian account only works with België",
+                   "Log in with a dedicated Exact Online user for OutSmart", "not a personal user and not a MijnKantoor "
+                   "user", "A One Exact Identity linked to several users cannot be used.")
+
+
 def test_an_expired_connection_says_so_in_english(english, english_wizard):
     assert english_wizard.complete(JAN, 101).status_code == 303
     Connection.update(status=Connection.EXPIRED).where(Connection.account == "acme").execute()
     assert_english(english.get("/exact"), "Authentication expired. Reconnect to sync data.", "Reconnect")
 
 
+# --- the whole setup in French and German --------------------------------------------------------------------------
+
+NB, NNB = "\u00a0", "\u202f"  # no-break space; narrow no-break space (French thousands)
+# Each language walked by an admin of that country's Exact Online: Julien Martin (France: VAT 20, 10, 5.5 and 2.1 %)
+# and Max Müller (Germany: 19, 7 and 0 %). What each page must say, in the words Exact uses in that language.
+WALKS = {
+    "fr": {
+        "user": JULIEN, "cc": "fr", "code": 801, "name": "Martin Chauffage SARL", "search": "Martin",
+        "integrations": ("Intégrations logicielles", "Reliez OutSmart à votre logiciel de comptabilité",
+                         "Non connecté", "Ouvrir les paramètres"),
+        "overview": ("Connecter à Exact Online", "Non connecté"),
+        "country": ("Connexion à Exact Online", "Pays de votre compte Exact Online", "Pays-Bas", "Belgique",
+                    "Allemagne", "Royaume-Uni", "États-Unis", "Espagne", "France", "Vers la page de connexion",
+                    "Choisir le pays", "Étapes"),
+        "country_422": (f"Veuillez vérifier les points suivants{NB}:",
+                        "Choisissez le pays dans lequel votre compte Exact Online a été créé."),
+        "details": ("Connecté à Exact Online", "Détails de la connexion", "Utilisateur Exact Online",
+                    "Administrations accessibles", "Déconnecter"),
+        "country_fact": ("Pays", "France"),
+        "list": ("Choisissez l’administration", "Rechercher par nom ou code", "2 administrations", "actuelle",
+                 "Active", "Choisir cette administration"),
+        "searched": (f"2 administrations pour la recherche «{NB}Martin{NB}»",),
+        "chosen": (f"Choisie{NB}: Martin Chauffage SARL (801)",
+                   "Cette administration contient 9 relations et 5 articles.", "Continuer vers l’import et l’export"),
+        "settings": ("Paramètres d’import et d’export", "Importer les relations", "Exporter vers Exact Online",
+                     "Journal de vente", "Compte de produits par défaut", f"Code TVA pour 20{NB}%",
+                     f"Code TVA pour 5,5{NB}%", f"Code TVA pour 2,1{NB}%", "Condition de paiement", "— choisir —",
+                     "Traité", "Facture de vente", "Ne pas arrondir", "Continuer vers la vérification", "Actualiser",
+                     "Journaux, comptes généraux et codes TVA récupérés dans Exact Online le"),
+        "wtforms": "N'est pas un choix valide.",
+        "check": ("Vérifier et enregistrer", "Le pays sélectionné correspond à votre compte Exact Online",
+                  f"Pays choisi{NB}: France.", "Créer des factures de vente",
+                  "Oui, Martin Chauffage SARL (801) est la bonne administration", "Enregistrer", "Retour"),
+        "unconfirmed": ("Confirmez que Martin Chauffage SARL (801) est la bonne administration.",),
+        "saved": ("Enregistré. OutSmart synchronise maintenant avec l’administration Martin Chauffage SARL (801).",
+                  "Connecté à l’administration Martin Chauffage SARL (801)", "verrouillée",
+                  "Historique", "Administration choisie et verrouillée",
+                  "par Anna de Boer", "Modifier les paramètres", "Tester la connexion", "Déconnecter"),
+        "calls_today": rf"\d{NNB}\d{{3}} sur 5{NNB}000",
+        "tested": (f"Réussi{NB}:", "La connexion fonctionne", "Tester à nouveau"),
+        "disconnect": (f"Déconnecter{NB}?", "Annuler", "La synchronisation avec Exact Online s’arrête."),
+        "disconnected": ("La connexion avec Exact Online est coupée.", "Déconnecté"),
+        "expired": ("Authentification expirée. Reconnectez pour synchroniser les données.", "Reconnecter"),
+        "not_found": ("Cela n’a pas fonctionné", "Cette page n’existe pas."),
+    },
+    "de": {
+        "user": MAX, "cc": "de", "code": 401, "name": "Müller Haustechnik GmbH", "search": "Müller",
+        "integrations": ("Software-Integrationen", "Verbinden Sie OutSmart mit Ihrer Buchhaltungssoftware",
+                         "Nicht verbunden", "Einstellungen öffnen"),
+        "overview": ("Mit Exact Online verbinden", "Nicht verbunden"),
+        "country": ("Bei Exact Online anmelden", "Land Ihres Exact Online-Kontos", "Niederlande", "Belgien", "Deutschland",
+                    "Vereinigtes Königreich", "Vereinigte Staaten", "Spanien", "Frankreich", "Zur Anmeldeseite",
+                    "Land wählen", "Schritte"),
+        "country_422": ("Bitte prüfen Sie Folgendes:",
+                        "Wählen Sie das Land, in dem Ihr Exact Online-Konto angelegt wurde."),
+        "details": ("Mit Exact Online verbunden", "Verbindungsdetails", "Exact Online-Benutzer",
+                    "Administrationen mit Zugriff", "Verbindung trennen"),
+        "country_fact": ("Land", "Deutschland"),
+        "list": ("Wählen Sie die Administration", "Nach Name oder Code suchen", "2 Administrationen", "aktuell",
+                 "Aktiv", "Diese Administration wählen"),
+        "searched": ("2 Administrationen gefunden für „Müller“",),
+        "chosen": ("Gewählt: Müller Haustechnik GmbH (401)",
+                   "Diese Administration enthält 11 Relationen und 9 Artikel.",
+                   "Weiter zu Import und Export"),
+        "settings": ("Import- und Exporteinstellungen", "Relationen importieren", "Nach Exact Online exportieren",
+                     "Verkaufsjournal", "Standard-Erlöskonto", f"Umsatzsteuercode für 19{NB}%",
+                     f"Umsatzsteuercode für 7{NB}%", f"Umsatzsteuercode für 0{NB}%", "Zahlungsbedingung",
+                     "— bitte wählen —", "Erledigt", "Verkaufsrechnung", "Nicht runden", "Weiter zur Prüfung",
+                     "Aktualisieren", "Journale, Sachkonten und Umsatzsteuercodes am"),
+        "wtforms": "Keine gültige Auswahl.",
+        "check": ("Prüfen und speichern", "Das gewählte Land passt zu Ihrem Exact Online-Konto",
+                  "Gewähltes Land: Deutschland.", "Verkaufsrechnungen anlegen",
+                  "Ja, Müller Haustechnik GmbH (401) ist die richtige Administration", "Speichern", "Zurück"),
+        "unconfirmed": ("Bestätigen Sie, dass Müller Haustechnik GmbH (401) die richtige Administration ist.",),
+        "saved": ("Gespeichert. OutSmart synchronisiert jetzt mit der Administration Müller Haustechnik GmbH (401).",
+                  "Verbunden mit der Administration Müller Haustechnik GmbH (401)", "festgelegt",
+                  "Verlauf", "Administration gewählt und festgelegt",
+                  "von Anna de Boer", "Einstellungen ändern", "Verbindung testen", "Verbindung trennen"),
+        "calls_today": r"\d\.\d{3} von 5\.000",
+        "tested": ("Erfolgreich:", "Die Verbindung funktioniert", "Erneut testen"),
+        "disconnect": ("Verbindung trennen?", "Abbrechen", "Die Synchronisierung mit Exact Online wird beendet."),
+        "disconnected": ("Die Verbindung mit Exact Online ist getrennt.", "Verbindung getrennt"),
+        "expired": ("Authentifizierung abgelaufen. Verbinden Sie erneut, um Daten zu synchronisieren.",
+                    "Erneut verbinden"),
+        "not_found": ("Das hat nicht geklappt", "Diese Seite gibt es nicht."),
+    },
+}
+
+
+@pytest.mark.parametrize("language", sorted(WALKS))
+def test_an_entry_in_french_or_german_shows_every_step_in_that_language(client, sim, language):
+    says, wizard = WALKS[language], WizardActions(client, sim)
+
+    def page(response, key, status=200):
+        return assert_language(response, language, *says[key], status=status)
+
+    page(enter(client, language), "integrations")
+    page(client.get("/integraties"), "integrations")
+    page(client.get("/exact"), "overview")
+    page(client.get("/exact/land"), "country")
+    page(client.get("/exact/land", headers=HTMX), "country")
+    page(client.post("/exact/land", data={}, headers=HTMX), "country_422", status=422)
+
+    assert wizard.connect(says["user"], says["cc"]).status_code == 303
+    details = page(client.get("/exact/verbinding"), "details")
+    assert "<dt>{}</dt><dd>{}</dd>".format(*says["country_fact"]) in details
+    page(client.get("/exact/administratie"), "list")
+    page(client.get(f"/exact/administratie?q={says['search']}"), "searched")
+    assert wizard.choose(says["code"]).status_code == 303
+    page(client.get("/exact/administratie"), "chosen")
+    page(client.get("/exact/instellingen"), "settings")
+    refused = assert_language(wizard.configure(trigger_status="bogus"), language, status=422)
+    assert says["wtforms"] in visible_text(refused), "WTForms' own catalogue for the language"
+
+    assert wizard.configure().status_code == 303
+    page(client.get("/exact/controle"), "check")
+    page(wizard.save(confirm=False), "unconfirmed", status=422)
+    saved = wizard.save()
+    assert saved.status_code == 303
+    overview = page(client.get(saved.headers["Location"]), "saved")
+    assert re.search(rf'id="calls-today">{says["calls_today"]}<', overview), "thousands the language's way"
+    tested = client.post("/exact/testen")
+    assert tested.status_code == 303
+    page(client.get(tested.headers["Location"]), "tested")
+    page(client.get("/exact/verbreken"), "disconnect")
+    page(client.get("/nope"), "not_found", status=404)
+
+    Connection.update(status=Connection.EXPIRED).where(Connection.account == "acme").execute()
+    page(client.get("/exact"), "expired")
+    gone = client.post("/exact/verbreken", data={})
+    assert gone.status_code == 303
+    page(client.get(gone.headers["Location"]), "disconnected")
+
+
+@pytest.mark.parametrize("language, try_again", [("en", "Try again"), ("fr", "Réessayer"), ("de", "Erneut versuchen")])
+def test_an_exact_error_during_the_login_is_said_in_the_visits_language(client, sim, language, try_again):
+    enter(client, language)
+    sim.fault("oauth2/token", "503")
+    response = WizardActions(client, sim).connect(JAN)
+    page = assert_language(response, language, ExactUnavailable().message(language), try_again, status=502)
+    assert ExactUnavailable().message("nl") not in page
+
+
 # --- where the language comes from ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("accept", ["en", "en-GB,en;q=0.9", "de-DE,en-US;q=0.8"])
-def test_a_browser_asking_for_english_gets_english_without_an_entry(client, accept):
-    assert_english(client.get("/integraties", headers={"Accept-Language": accept}), "Software integrations")
+HEADINGS = {"nl": "Software-integraties", "en": "Software integrations", "fr": "Intégrations logicielles",
+            "de": "Software-Integrationen"}
 
 
-@pytest.mark.parametrize("accept", ["nl", "nl-BE,nl;q=0.9,en;q=0.5", "fr-FR", "xx", None])
-def test_dutch_for_dutch_and_unknown_browsers(client, accept):
+@pytest.mark.parametrize("accept, language", [
+    ("en", "en"), ("en-GB,en;q=0.9", "en"),
+    ("fr", "fr"), ("fr-BE,fr;q=0.9,nl;q=0.8", "fr"), ("fr-CA,en;q=0.9", "fr"),  # by the language, not the region
+    ("de-DE,en-US;q=0.8", "de"), ("de-CH", "de"), ("es-ES,de;q=0.5,en;q=0.3", "de"),  # the first one we speak
+    ("fr;q=0,de;q=0.1", "de"),  # q=0: not French
+    ("nl", "nl"), ("nl-BE,nl;q=0.9,en;q=0.5", "nl"), ("es", "nl"), ("xx", "nl"), ("*", "nl"), (None, "nl")])
+def test_without_an_entry_the_browsers_language_else_dutch(client, accept, language):
     headers = {"Accept-Language": accept} if accept else {}
-    page = client.get("/integraties", headers=headers).get_data(as_text=True)
-    assert '<html lang="nl">' in page
-    assert "Software-integraties" in page and "Software integrations" not in page
+    page = assert_language(client.get("/integraties", headers=headers), language, HEADINGS[language])
+    assert not [heading for other, heading in HEADINGS.items() if other != language and heading in page]
 
 
 def test_the_language_of_one_request_does_not_leak_into_the_next(client):
-    assert "Software integrations" in client.get("/integraties", headers={"Accept-Language": "en"}).get_data(True)
-    assert "Software-integraties" in client.get("/integraties", headers={"Accept-Language": "nl"}).get_data(True)
-    assert "Software integrations" in client.get("/integraties", headers={"Accept-Language": "en"}).get_data(True)
+    for accept in ("en", "nl", "fr", "de", "en"):
+        assert_language(client.get("/integraties", headers={"Accept-Language": accept}), accept, HEADINGS[accept])
+
+
+@pytest.mark.parametrize("locale, accept, language", [
+    ("fr", None, "fr"), ("de", "nl", "de"), ("en", "fr", "en"), ("nl", "de", "nl"),
+    ("fr-BE", None, "fr"), ("de_DE", None, "de"), ("FR", None, "fr"),  # tags OutSmart may send, read by language
+    ("es", "fr-BE,fr;q=0.9", "fr"), ("xx", "de", "de"),  # one we do not speak: the browser's
+    ("es", None, "nl"), ("", "es", "nl")])  # neither: Dutch
+def test_the_entrys_language_else_the_browsers_for_the_whole_visit(client, locale, accept, language):
+    headers = {"Accept-Language": accept} if accept else {}
+    with client.application.app_context():
+        token = make_entry_token("acme", "Anna de Boer", locale, "https://app.out-smart.com")
+    assert_language(client.get(f"/embed?token={token}", headers=headers), language, HEADINGS[language])
+    # Kept for the whole visit, whatever the browser asks later.
+    for later in ("nl-NL,nl", "en", "fr-FR", "de"):
+        assert_language(client.get("/exact/land", headers={"Accept-Language": later}), language)
+
+
+@pytest.mark.parametrize("language", ["fr", "de"])
+def test_embed_url_signs_an_entry_in_french_or_german(app, client, language):
+    """`flask --app app embed-url ACCOUNT --locale fr` (for tests, support and the demo) opens the screen in French."""
+    from flask.cli import cli as flask_cli
+
+    result = app.test_cli_runner().invoke(cli=flask_cli, args=["embed-url", "acme", "--locale", language])
+    assert result.exit_code == 0, result.output
+    url = result.output.strip()
+    assert_language(client.get(url[url.index("/embed"):]), language, HEADINGS[language])
+
+
+@pytest.mark.parametrize("taal, language", [("de", "de"), ("fr", "fr"), ("en", "en"), ("xx", "nl"), (None, "nl")])
+def test_the_demo_hosts_language_switcher_names_each_language_in_its_own_words(app, client, taal, language):
+    """The demo's stand-in OutSmart page offers the four languages, each named and marked (lang) in its own words,
+    and signs its entry in the one chosen, as OutSmart signs the user's."""
+    from views.demo_host import create_demo_host
+
+    host = create_demo_host(app, app.config["APP_URL"]).test_client()
+    app.config["HOST_ORIGINS"] = [*app.config["HOST_ORIGINS"], "http://localhost"]
+    page = host.get("/", query_string={"taal": taal} if taal else {}).get_data(as_text=True)
+    links = re.findall(r'<a href="\?taal=(\w+)" lang="(\w+)" hreflang="(\w+)"( aria-current="true")?>([^<]+)</a>', page)
+    assert [(code, lang, hreflang, name) for code, lang, hreflang, _current, name in links] == \
+        [(code, code, code, name) for code, name in LANGUAGES.items()]
+    assert [code for code, _lang, _hreflang, current, _name in links if current] == [language]
+    frame = html.unescape(re.search(r'<iframe[^>]* src="([^"]+)"', page).group(1))
+    assert_language(client.get(frame[frame.index("/embed"):]), language, HEADINGS[language])
 
 
 def test_the_entrys_language_wins_over_the_browsers(english):
     assert_english(english.get("/exact/land", headers={"Accept-Language": "nl-NL,nl"}), "Go to login page")
 
 
-def test_without_an_entry_the_refusal_speaks_the_browsers_language(app, client):
+@pytest.mark.parametrize("accept, language, says", [
+    ("en", "en", ("Open this page from OutSmart", "Settings → General → Software integrations")),
+    ("fr-BE", "fr", ("Ouvrez cette page depuis OutSmart", "Paramètres → Général → Intégrations logicielles")),
+    ("de-AT", "de", ("Öffnen Sie diese Seite in OutSmart", "Einstellungen → Allgemein → Software-Integrationen")),
+    ("nl", "nl", ("Open deze pagina vanuit OutSmart", "Instellingen → Algemeen → Software-integraties"))])
+def test_without_an_entry_the_refusal_speaks_the_browsers_language(app, client, accept, language, says):
     app.config["DEFAULT_ACCOUNT"] = None
-    assert_english(client.get("/integraties", headers={"Accept-Language": "en"}), "Open this page from OutSmart",
-                   "Settings → General → Software integrations", status=401)
-    dutch = client.get("/integraties", headers={"Accept-Language": "nl"}).get_data(as_text=True)
-    assert '<html lang="nl">' in dutch and "Open deze pagina vanuit OutSmart" in dutch
+    assert_language(client.get("/integraties", headers={"Accept-Language": accept}), language, *says, status=401)
 
 
 # --- errors --------------------------------------------------------------------------------------------------------
@@ -252,21 +554,57 @@ def test_an_exact_error_during_the_login_is_said_in_english(english, english_wiz
     assert ExactUnavailable().message("nl") not in page
 
 
-# --- dates, times and numbers --------------------------------------------------------------------------------------
+# --- dates, times, numbers, percentages and countries ----------------------------------------------------------------
 
 NOON = datetime.datetime(2026, 3, 5, 11, 30)  # UTC; 12:30 in Amsterdam
 
 
-@pytest.mark.parametrize("accept, number, date", [
-    ("nl", "5.000", "5 mrt 2026, 12:30:00"),
-    ("en", "5,000", "Mar 5, 2026, 12:30:00\N{NARROW NO-BREAK SPACE}PM"),
+@pytest.mark.parametrize("accept, number, date, rates", [
+    ("nl", "5.000", "5 mrt 2026, 12:30:00", ("21%", "5,5%", "0%")),
+    ("en", "5,000", "Mar 5, 2026, 12:30:00\N{NARROW NO-BREAK SPACE}PM", ("21%", "5.5%", "0%")),
+    ("fr", "5\N{NARROW NO-BREAK SPACE}000", "5 mars 2026, 12:30:00", (f"21{NB}%", f"5,5{NB}%", f"0{NB}%")),
+    ("de", "5.000", "05.03.2026, 12:30:00", (f"21{NB}%", f"5,5{NB}%", f"0{NB}%")),
 ])
-def test_numbers_and_dates_are_formatted_for_the_language(app, accept, number, date):
+def test_numbers_dates_and_percentages_are_formatted_for_the_language(app, accept, number, date, rates):
     with app.test_request_context(headers={"Accept-Language": accept}):
         assert render_template_string("{{ 5000|number }}") == number
         assert render_template_string("{{ when|datetime }}", when=NOON) == date
         assert render_template_string("{{ when|timestamp }}",
                                       when=NOON.replace(tzinfo=datetime.timezone.utc).timestamp()) == date
+        # VAT rates as Exact gives them (exact/lists.py: percent as a plain decimal), every decimal kept.
+        assert tuple(render_template_string("{{ rate|percent }}", rate=rate) for rate in ("21", "5.5", "0")) == rates
+
+
+COUNTRY_NAMES = {
+    "nl": ("Nederland", "België", "Deutschland", "United Kingdom", "United States", "España", "France"),
+    "en": ("Nederland", "België", "Deutschland", "United Kingdom", "United States", "España", "France"),
+    "fr": ("Pays-Bas", "Belgique", "Allemagne", "Royaume-Uni", "États-Unis", "Espagne", "France"),
+    "de": ("Niederlande", "Belgien", "Deutschland", "Vereinigtes Königreich", "Vereinigte Staaten", "Spanien",
+           "Frankreich"),
+}
+
+
+def test_the_french_and_german_country_names_are_the_common_ones():
+    """As CLDR (Babel's locale data) names them: Pays-Bas, Niederlande, Royaume-Uni, Vereinigte Staaten…"""
+    from babel import Locale
+
+    territories = ("NL", "BE", "DE", "GB", "US", "ES", "FR")  # COUNTRIES' order: nl, be, de, uk, us, es, fr
+    for language in ("fr", "de"):
+        assert COUNTRY_NAMES[language] == tuple(Locale(language).territories[code] for code in territories)
+
+
+@pytest.mark.parametrize("language", sorted(COUNTRY_NAMES))
+def test_every_country_offered_is_named_in_the_pages_language(app, client, language):
+    """Dutch and English keep each country's own name, as Exact's own country choice does; French and German name
+    them in French and German. The country step offers them in that order, and a connection's country says it too."""
+    from exact.hosts import COUNTRIES
+
+    with app.test_request_context(headers={"Accept-Language": language}):
+        assert tuple(render_template_string("{{ code|country }}", code=code) for code in COUNTRIES) == \
+            COUNTRY_NAMES[language]
+    page = client.get("/exact/land", headers={"Accept-Language": language})
+    offered = r"\s+".join(re.escape(name) for name in COUNTRY_NAMES[language])
+    assert re.search(offered, visible_text(assert_language(page, language))), "the country step, in this order"
 
 
 def test_dates_in_the_pages_follow_the_language(client, english, english_wizard):

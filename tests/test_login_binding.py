@@ -152,7 +152,9 @@ def test_a_stolen_code_does_not_work_in_the_attackers_own_login(production, live
     attacker = Browser(production, live_app, account="devries-b")
     own = attacker.post("/exact/land", {"country": "nl", "csrf_token": csrf_of(attacker)}).headers["Location"]
     state = parse_qs(urlsplit(own).query)["state"][0]
-    answer = attacker.get(f"/exact/callback?state={state}&code={stolen}")
+    back = attacker.get(f"/exact/callback?state={state}&code={stolen}")
+    assert back.status_code == 303 and back.headers["Location"].endswith("/klaar")  # shown without the code
+    answer = attacker.get(back.headers["Location"])
     assert answer.status_code == 502  # Exact refused the exchange: the code was asked with the victim's challenge
     assert [call["status"] for call in sim.calls(kind="token")] == [400]
     assert Connection.select().where(Connection.refresh_token.is_null(False)).count() == 0

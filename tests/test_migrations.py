@@ -217,8 +217,9 @@ def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, re
     assert overview.status_code == 200
     text = text_of(overview.get_data(as_text=True))
     assert "Bakker Installatietechniek B.V. (code 101) – vastgezet" in text
-    assert "✓ Relaties importeren ✓ Ook inactieve relaties – Ook geblokkeerde relaties" in text
-    assert "Medewerkers importeren" in text and "✓ Afgeronde werkbonnen exporteren naar Exact Online" in text
+    assert "Relaties importeren Aan Relatietypen Alle relatietypen Ook inactieve relaties Aan Ook geblokkeerde " \
+           "relaties Uit" in text  # every setting in words (the overview tells them all)
+    assert "Medewerkers importeren" in text and "Afgeronde werkbonnen exporteren naar Exact Online Aan" in text
     assert "Verbonden met Exact Online (door Anna de Vries)" in text
     assert "Administratie gekozen en vastgezet: Bakker Installatietechniek B.V. (door Anna de Vries)" in text
     assert "Instellingen gewijzigd: Ook inactieve relaties, Betalingsconditie (door Anna de Vries)" in text
@@ -232,7 +233,7 @@ def test_a_release_2cd93f9_database_upgrades_with_everything_in_it(empty_app, re
                  "document_type", "hour_rounding"):
         assert shown.get(name) == [RELEASE_SETTINGS[name]], name
     assert (shown["vat_21"], shown["vat_9"], shown["vat_0"]) == (["1"], ["2"], ["0"])
-    assert "Btw-code voor 21 %" in text_of(settings_page.get_data(as_text=True))
+    assert "Btw-code voor 21%" in text_of(settings_page.get_data(as_text=True))
     assert shown["relations_include_inactive"] == ["y"] and "relations_include_blocked" not in shown
     assert sim.calls() == []  # all of it from the adopted rows
 

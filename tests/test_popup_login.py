@@ -5,6 +5,7 @@ from models import Connection
 from models import LoginAttempt
 from simhelpers import JAN
 from wizard_actions import HTMX
+from wizard_actions import back_from_exact
 from wizard_actions import handoff_in
 from wizard_actions import popup_to_exact
 from wizard_actions import path_of
@@ -52,7 +53,9 @@ def test_the_popup_is_tied_to_its_browser_before_it_goes_to_exact(app, client, s
 
 def test_popup_login_connects_and_tells_the_opener(app, client, sim):
     attempt, popup, callback = popup_back_from_exact(app, client, sim)
-    done = popup.get(callback)
+    back = popup.get(callback)
+    assert back.status_code == 303 and back.headers["Location"] == f"/exact/callback/{attempt.id}/klaar"
+    done = popup.get(back.headers["Location"])  # the popup's last page, at an address without Exact's code
     html = done.get_data(as_text=True)
     assert done.status_code == 200
     assert 'data-outcome="connected"' in html and f'data-attempt="{attempt.id}"' in html
@@ -90,11 +93,14 @@ def test_a_closed_popup_means_not_connected(client):
     html = response.get_data(as_text=True)
     assert "Het inlogvenster is gesloten" in html and "Opnieuw proberen" in html
     assert LoginAttempt.get().outcome == "closed"
+    # Logging in at the wrong country's Exact only gets "username or password incorrect" there: said here.
+    assert ("Kon u niet inloggen bij Exact Online? U koos Exact Online Nederland. Een Exact Online-account werkt "
+            "alleen in het land waar het is aangemaakt") in html
 
 
 def test_cancel_in_the_popup_reaches_the_iframe(app, client, sim):
     attempt, popup, callback = popup_back_from_exact(app, client, sim, cancel=True)
-    done = popup.get(callback)
+    done = back_from_exact(popup, callback)
     assert 'data-outcome="cancelled"' in done.get_data(as_text=True)
     status = client.get(f"/exact/login/{attempt.id}/status", headers=HTMX).get_data(as_text=True)
     assert "geen toegang gegeven" in status
@@ -103,7 +109,7 @@ def test_cancel_in_the_popup_reaches_the_iframe(app, client, sim):
 
 def test_a_late_closed_report_does_not_undo_a_connection(app, client, sim):
     attempt, popup, callback = popup_back_from_exact(app, client, sim)
-    popup.get(callback)
+    back_from_exact(popup, callback)
     response = client.get(f"/exact/login/{attempt.id}/status?closed=1", headers=HTMX)
     assert response.status_code == 303
     assert LoginAttempt.get().outcome == "connected"
@@ -112,6 +118,6 @@ def test_a_late_closed_report_does_not_undo_a_connection(app, client, sim):
 def test_exact_failing_during_a_popup_login_is_explained_in_the_iframe(app, client, sim):
     attempt, popup, callback = popup_back_from_exact(app, client, sim)
     sim.fault("oauth2/token", "503")
-    assert popup.get(callback).status_code == 502
+    assert back_from_exact(popup, callback).status_code == 502
     status = client.get(f"/exact/login/{attempt.id}/status", headers=HTMX).get_data(as_text=True)
     assert "Exact Online is op dit moment niet bereikbaar" in status

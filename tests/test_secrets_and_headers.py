@@ -298,8 +298,8 @@ def test_no_secret_leaks_in_logs_pages_or_the_database_over_a_connections_life(a
     # Reconnect in popup mode: the popup is its own browser window, tied to the attempt by its own cookie.
     attempt, popup, authorize, _handoff = popup_to_exact(app, client)
     popup_cookie = popup.get_cookie(f"exact_login_{attempt.id}", path="/exact/callback")
-    status, _ = browser_get(sim.login(authorize, JAN), {popup_cookie.key: popup_cookie.value})
-    assert status == 200
+    status, done = browser_get(sim.login(authorize, JAN), {popup_cookie.key: popup_cookie.value})
+    assert status == 303 and done.endswith(f"/exact/callback/{attempt.id}/klaar")  # shown without the code
     assert client.get(f"/exact/login/{attempt.id}/status", headers=HTMX).status_code == 303
     assert Connection.get().status == Connection.SAVED
 
@@ -578,6 +578,7 @@ def test_the_callback_sends_no_referrer_so_its_code_reaches_no_log(app, client, 
     assert page_mode.status_code == 303 and page_mode.headers["Referrer-Policy"] == "no-referrer"
 
     _attempt, popup, authorize, _handoff = popup_to_exact(app, client)
-    popup_page = popup.get(path_of(sim.login(authorize, JAN)))
-    assert popup_page.status_code == 200 and popup_page.headers["Referrer-Policy"] == "no-referrer"
+    popup_back = popup.get(path_of(sim.login(authorize, JAN)))
+    assert popup_back.status_code == 303 and popup_back.headers["Referrer-Policy"] == "no-referrer"
+    assert "code" not in popup_back.headers["Location"]  # the popup's last page is at an address without it
     assert client.get("/exact").headers["Referrer-Policy"] == "same-origin"

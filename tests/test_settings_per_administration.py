@@ -68,18 +68,18 @@ def test_a_belgian_admin_sees_belgian_vat_proposed_and_a_wrong_choice_is_refused
     connected(wizard, SOFIE, 201)
     html = settings_page(client)
     assert vat_rows(html) == [
-        ("vat_21", "Btw-code voor 21 %", ["03"], ["03"]),
-        ("vat_12", "Btw-code voor 12 %", ["02"], ["02"]),
-        ("vat_6", "Btw-code voor 6 %", ["01"], ["01"]),
-        ("vat_0", "Btw-code voor 0 %", ["00"], ["00"]),
+        ("vat_21", "Btw-code voor 21%", ["03"], ["03"]),
+        ("vat_12", "Btw-code voor 12%", ["02"], ["02"]),
+        ("vat_6", "Btw-code voor 6%", ["01"], ["01"]),
+        ("vat_0", "Btw-code voor 0%", ["00"], ["00"]),
     ]
-    assert "9 %" not in text_of(html)
+    assert "9%" not in text_of(html)
     # Offered: only the exclusive sales codes; the reverse-charge, inclusive and purchase-only ones are not.
     assert "03 – Btw 21%" in text_of(html)
     assert not {"04", "05", "06"} & {code for _, _, offered, _ in vat_rows(html) for code in offered}
 
     wrong = {  # row: (code posted, what the admin reads next to the row)
-        "vat_12": ("03", "Btw-code 03 – Btw 21% is voor 21 %, niet voor 12 %."),
+        "vat_12": ("03", "Btw-code 03 – Btw 21% is voor 21%, niet voor 12%."),
         "vat_0": ("04", "Btw-code 04 – Medecontractant (btw verlegd) is voor verlegde btw: daarmee berekent de "
                         "factuur geen btw."),
         "vat_21": ("05", "Btw-code 05 – Btw 21% inclusief rekent met prijzen inclusief btw; OutSmart stuurt prijzen "
@@ -94,7 +94,7 @@ def test_a_belgian_admin_sees_belgian_vat_proposed_and_a_wrong_choice_is_refused
         errors = re.search(rf'<ul class="errors" id="{row}-errors">(.*?)</ul>', page, re.S)
         assert errors, f"the refusal of {code} is next to {row}"
         rate = row.removeprefix("vat_")
-        assert text_of(errors.group(1)).strip() == f"{words} Kies een btw-code voor verkoop van {rate} %, exclusief btw."
+        assert text_of(errors.group(1)).strip() == f"{words} Kies een btw-code voor verkoop van {rate}%, exclusief btw."
         assert f'<a href="#{row}">' in page, "the summary links to the row"
         assert Connection.get().draft_settings is None
     unknown = client.post("/exact/instellingen", data=as_proposed(html, **picks, vat_21="1"))
@@ -112,7 +112,7 @@ def test_a_dutch_admin_saves_without_touching_a_vat_or_journal_list(client, wiza
     proposed = submitted(html)
     assert proposed["sales_journal"] == ["70"], "101's only sales journal"
     assert [(name, label, chosen) for name, label, _, chosen in vat_rows(html)] == [
-        ("vat_21", "Btw-code voor 21 %", ["1"]), ("vat_9", "Btw-code voor 9 %", ["2"]), ("vat_0", "Btw-code voor 0 %", ["0"])]
+        ("vat_21", "Btw-code voor 21%", ["1"]), ("vat_9", "Btw-code voor 9%", ["2"]), ("vat_0", "Btw-code voor 0%", ["0"])]
     # Where Exact has several answers the admin chooses: six revenue accounts, four payment conditions.
     assert nothing_chosen(proposed, "revenue_account") and nothing_chosen(proposed, "payment_condition")
 
@@ -137,7 +137,7 @@ def test_where_exact_has_one_answer_the_page_proposes_it(client, wizard):
     assert (proposed["sales_journal"], proposed["revenue_account"], proposed["payment_condition"]) == (
         ["70"], ["8000"], ["30"])
     assert [(name, label, chosen) for name, label, _, chosen in vat_rows(html)] == [
-        ("vat_8_25", "Btw-code voor 8,25 %", ["1"]), ("vat_0", "Btw-code voor 0 %", ["0"])]
+        ("vat_8_25", "Btw-code voor 8,25%", ["1"]), ("vat_0", "Btw-code voor 0%", ["0"])]
     response = client.post("/exact/instellingen", data=as_proposed(html))
     assert response.status_code == 303, text_of(response.get_data(as_text=True))
     # The optional import filters are never chosen for the admin, however few the choices.
@@ -147,11 +147,11 @@ def test_where_exact_has_one_answer_the_page_proposes_it(client, wizard):
 
 
 @pytest.mark.parametrize("username, code, rows", [
-    (MAX, 401, [("vat_19", "19 %", "1"), ("vat_7", "7 %", "2"), ("vat_0", "0 %", "0")]),
-    (OLIVER, 501, [("vat_20", "20 %", "1"), ("vat_5", "5 %", "2"), ("vat_0", "0 %", "0")]),
-    (JULIEN, 801, [("vat_20", "20 %", "1"), ("vat_10", "10 %", "2"), ("vat_5_5", "5,5 %", "3"),
-                   ("vat_2_1", "2,1 %", "4")]),
-    (CARMEN, 701, [("vat_21", "21 %", "1"), ("vat_10", "10 %", "2"), ("vat_4", "4 %", "3")]),
+    (MAX, 401, [("vat_19", "19%", "1"), ("vat_7", "7%", "2"), ("vat_0", "0%", "0")]),
+    (OLIVER, 501, [("vat_20", "20%", "1"), ("vat_5", "5%", "2"), ("vat_0", "0%", "0")]),
+    (JULIEN, 801, [("vat_20", "20%", "1"), ("vat_10", "10%", "2"), ("vat_5_5", "5,5%", "3"),
+                   ("vat_2_1", "2,1%", "4")]),
+    (CARMEN, 701, [("vat_21", "21%", "1"), ("vat_10", "10%", "2"), ("vat_4", "4%", "3")]),
 ])
 def test_germany_the_uk_france_and_spain_each_get_their_own_rows(client, wizard, username, code, rows):
     connected(wizard, username, code)
@@ -196,8 +196,8 @@ def test_settings_of_another_administration_are_kept_only_where_this_one_has_the
     html = settings_page(client)
     notice = re.search(r'<p class="alert alert--info" role="status" id="carried-notice">([^<]+)</p>', html)
     assert notice and notice.group(1) == (
-        f"{CARRIED}: Verkoopdagboek (72), Standaard omzetrekening (8100), Btw-code voor 21 % (1), "
-        "Btw-code voor 9 % (2), Btw-code voor 0 % (0). Kies ze hieronder opnieuw voor administratie 201.")
+        f"{CARRIED}: Verkoopdagboek (72), Standaard omzetrekening (8100), Btw-code voor 21% (1), "
+        "Btw-code voor 9% (2), Btw-code voor 0% (0). Kies ze hieronder opnieuw voor administratie 201.")
     proposed = submitted(html)
     # Kept where 201 has the code; what was cleared proposed anew where there is one answer.
     assert proposed["payment_condition"] == ["14"] and proposed["sales_journal"] == ["70"]
@@ -320,9 +320,9 @@ def test_the_history_names_each_vat_row_by_its_rate(client, wizard):
     # A change recorded by the release before issue 16 names its fixed row the same way.
     Event.record("demo", "settings_changed", "Anna de Vries", changed=["vat_low"])
     history = text_of(client.get("/exact").get_data(as_text=True))
-    assert ("Instellingen gewijzigd: Afgeronde werkbonnen exporteren naar Exact Online, Btw-code voor 0 %, "
-            "Btw-code voor 21 %, Btw-code voor 9 %") in history
-    assert "Instellingen gewijzigd: Btw-code voor 9 % (door Anna de Vries)" in history
+    assert ("Instellingen gewijzigd: Afgeronde werkbonnen exporteren naar Exact Online, Btw-code voor 0%, "
+            "Btw-code voor 21%, Btw-code voor 9%") in history
+    assert "Instellingen gewijzigd: Btw-code voor 9% (door Anna de Vries)" in history
 
 
 def test_import_filters_of_another_administration_are_kept_only_where_this_one_has_them(client, wizard):

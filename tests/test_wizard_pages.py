@@ -1,4 +1,6 @@
 """Every step is one URL: a full page for a browser, a fragment for htmx, and caches told so."""
+import re
+
 import pytest
 
 from simhelpers import JAN
@@ -33,7 +35,9 @@ def test_boosted_and_history_requests_get_the_full_page(client, extra):
 
 def test_stepper_marks_the_current_step(client):
     html = client.get("/exact/land").get_data(as_text=True)
-    assert 'aria-current="step"><span class="num">2</span> Land kiezen' in html
+    assert "Stap 2 van 7 <span aria-hidden=\"true\">—</span> Land kiezen</p>" in html
+    assert re.search(r'aria-current="step">\s*<span class="stepper__mark" aria-hidden="true">2</span>'
+                     r'<span class="stepper__label">Land</span>', html)
 
 
 def test_demo_is_marked_on_every_page(app, client):

@@ -35,10 +35,11 @@ class WizardActions:
         return response.headers["Location"]
 
     def connect(self, username, country="nl", divisions=None, cancel=False):
-        """Steps 2–4: log in at Exact and come back; returns the callback's response."""
+        """Steps 2–4: log in at Exact and come back; returns the callback's response (a login that connected: its
+        redirect to the next step), or the page of how it ended, where the callback sent the browser."""
         authorize_url = self.start_login(country)
         callback = self.sim.login(authorize_url, username, divisions=divisions, cancel=cancel)
-        return self.client.get(path_of(callback))
+        return back_from_exact(self.client, path_of(callback))
 
     def choose(self, code, htmx=False):
         """Step 5: choose an administration."""
@@ -81,6 +82,17 @@ class WizardActions:
         assert self.choose(code).status_code == 303
         assert self.configure(**settings).status_code == 303
         return self.save()
+
+
+def back_from_exact(client, callback):
+    """Open the way back from Exact as a browser does: a login that did not connect (or the popup's, in any case) is
+    shown at an address without Exact's code, which the browser follows; returns the answer it ends on."""
+    response = client.get(callback)
+    location = response.headers.get("Location", "")
+    if response.status_code == 303 and "/exact/callback/" in location:
+        assert location.endswith("/klaar") and "code" not in location and "state" not in location, location
+        return client.get(location)
+    return response
 
 
 def handoff_in(response) -> str:

@@ -6,6 +6,9 @@ from flask import render_template
 from flask import request
 
 from views.embed import make_entry_token
+from views.languages import DEFAULT_LANGUAGE
+from views.languages import LANGUAGES
+from views.languages import supported
 
 
 def create_demo_host(app: Flask, app_url: str, account: str = "demo") -> Flask:
@@ -15,8 +18,11 @@ def create_demo_host(app: Flask, app_url: str, account: str = "demo") -> Flask:
 
     @host.get("/")
     def settings_page():
+        # The language OutSmart puts in its entry (the OutSmart user's own): ?taal=fr, chosen in the top bar.
+        language = supported(request.args.get("taal")) or DEFAULT_LANGUAGE
         with app.app_context():
-            token = make_entry_token(account, "Demo-beheerder", "nl", request.host_url.rstrip("/"))
-        return render_template("demo_host/outsmart.html", app_origin=app_url, embed_url=f"{app_url}/embed?token={token}")
+            token = make_entry_token(account, "Demo-beheerder", language, request.host_url.rstrip("/"))
+        return render_template("demo_host/outsmart.html", app_origin=app_url, embed_url=f"{app_url}/embed?token={token}",
+                               languages=LANGUAGES, language=language)
 
     return host

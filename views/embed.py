@@ -18,15 +18,19 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 
 from views import throttle
+from views.languages import DEFAULT_LANGUAGE
+from views.languages import LANGUAGES
+from views.languages import browser_language
+from views.languages import supported
 
 bp = Blueprint("embed", __name__)
 
 ENTRY_SALT = "outsmart-embed-entry"
-LOCALES = ("nl", "en")
+LOCALES = tuple(LANGUAGES)  # nl, en, fr, de
 # Reached without an entry: the entry itself, static files, the login popup (bound by its attempt instead), and the
 # addresses for the machines that run and watch the app (views/ops.py: /metrics limited to METRICS_ALLOW).
 PUBLIC_ENDPOINTS = {"static", "embed.enter", "login.popup_start", "login.popup_continue", "login.callback",
-                    "login.callback_confirm", "ops.healthz", "ops.readyz", "ops.metrics"}
+                    "login.callback_confirm", "login.callback_done", "ops.healthz", "ops.readyz", "ops.metrics"}
 # An origin's host and port, nothing else: a pattern's * must not swallow a backslash, user info, a percent escape
 # or a space, which a browser reads as part of another origin (https://evil.example\.out-smart.com is evil.example).
 BARE_HOST = re.compile(r"[a-z0-9.-]+(:[0-9]{1,5})?")
@@ -36,7 +40,7 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["EMBED_SECRET"], salt=ENTRY_SALT)
 
 
-def make_entry_token(account: str, user: str, locale: str = "nl", host_origin: str | None = None) -> str:
+def make_entry_token(account: str, user: str, locale: str = DEFAULT_LANGUAGE, host_origin: str | None = None) -> str:
     """Sign an entry for one OutSmart account (what OutSmart's server does with the shared EMBED_SECRET)."""
     host_origin = host_origin or current_app.config["HOST_ORIGINS"][0]
     return _serializer().dumps({"account": account, "user": user, "locale": locale, "host_origin": host_origin})
@@ -69,7 +73,9 @@ def enter():
             and isinstance(host_origin, str) and host_origin_allowed(host_origin)):
         return _failed_entry()
     session.clear()
-    session.update(account=account, user=user[:200], locale=locale if locale in LOCALES else "nl",
+    # The entry's language ("fr", also "fr-BE" or "fr_BE"); one the screen does not speak: the browser's, else Dutch.
+    session.update(account=account, user=user[:200],
+                   locale=supported(locale) or browser_language() or DEFAULT_LANGUAGE,
                    host_origin=host_origin, embedded=True, visit=secrets.token_urlsafe(16))
     g.locale = session["locale"]
     generate_csrf()  # the CSRF secret belongs in the session before the page copies it
@@ -108,7 +114,7 @@ def guard_entry():
 @click.command("embed-url")
 @click.argument("account")
 @click.option("--user", default="admin", help="The OutSmart user opening the settings.")
-@click.option("--locale", default="nl", type=click.Choice(LOCALES))
+@click.option("--locale", default=DEFAULT_LANGUAGE, type=click.Choice(LOCALES))
 @click.option("--host-origin", default=None, help="The OutSmart page's origin (default: the first of HOST_ORIGINS).")
 def embed_url_command(account, user, locale, host_origin):
     """Print a fresh signed embed URL for an OutSmart account."""

@@ -87,19 +87,20 @@ def client_for(connection: Connection):
     client = _client(connection.country, connection.token,
                      TokenStore(oauth_for, limits=limits).refresher(connection.id),
                      on_token=connection.hold_token,  # the page shows the token's new lifetime
-                     guard=limits.guard(connection.exact_user_id))
+                     guard=limits.guard(connection.exact_user_id),
+                     known_limits=connections.known_rate_limits(connection))  # before a burst: calls left
     try:
         yield client
     finally:
         connections.record_rate_limits(connection, client.rate_limits)
 
 
-def _client(country: str, token: Token, refresh, on_token, guard) -> ExactClient:
+def _client(country: str, token: Token, refresh, on_token, guard, known_limits=None) -> ExactClient:
     config = current_app.config
     return ExactClient(host_for(country), token, refresh=refresh, on_token=on_token,
                        timeout=config["EXACT_HTTP_TIMEOUT"],
                        wait_for_minutely_reset_up_to=config["EXACT_WAIT_FOR_MINUTE_RESET"], guard=guard,
-                       observe=metrics.exact_answered)
+                       known_limits=known_limits, observe=metrics.exact_answered)
 
 
 # What each endpoint our pages call holds, in the words of the health panel ("too many errors at …").
@@ -151,8 +152,8 @@ def master_data(connection: Connection, division: int, refresh: bool = False, fi
         cached = {}
     missing = [kind for kind in wanted if kind not in cached]
     if missing:
-        with client_for(connection) as client:
-            fetched = {kind: client.list(division, wanted[kind][0], filter=wanted[kind][1]) for kind in missing}
+        with client_for(connection) as client:  # at once: the page waits one round trip, not one per list
+            fetched = dict(zip(missing, client.lists(division, [wanted[kind] for kind in missing])))
         with db.atomic():
             for kind, rows in fetched.items():
                 _store_list(connection, division, kind, rows)
@@ -164,8 +165,8 @@ def preview_counts(connection: Connection, division: int) -> dict:
     """How many relations and items the administration holds (cached, so the preview costs Exact once)."""
     cached = ExactList.of_kind(connection, division, "counts")
     if cached is None:
-        with client_for(connection) as client:
-            counts = {name: client.count(division, resource) for name, resource in PREVIEW_COUNTS.items()}
+        with client_for(connection) as client:  # both at once
+            counts = dict(zip(PREVIEW_COUNTS, client.counts(division, list(PREVIEW_COUNTS.values()))))
         _store_list(connection, division, "counts", counts)
         return counts
     return cached.rows

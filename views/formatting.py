@@ -1,4 +1,5 @@
-"""Template helpers and translations: dates, times, numbers and texts in the user's language."""
+"""Template helpers and translations: dates, times, numbers, percentages, countries and texts in the user's language
+(Babel's formats for the page's locale: 5.000 and 21% in Dutch, 5 000 and 21 % in French, 05.03.2026 in German)."""
 import datetime
 
 from flask_babel import format_datetime
@@ -6,8 +7,10 @@ from flask_babel import format_decimal
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
-from exact.hosts import COUNTRIES
+from forms.rights import setting_words
+from forms.country import country_name
 from forms.settings import SettingsForm
+from forms.settings import percent
 from forms.settings import vat_label
 from views.account import exact_status
 from views.addresses import app_host
@@ -61,11 +64,14 @@ def register(app):
     app.jinja_env.filters["datetime"] = _datetime
     app.jinja_env.filters["timestamp"] = _timestamp
     app.jinja_env.filters["number"] = lambda value: format_decimal(value) if value is not None else ""
+    app.jinja_env.filters["percent"] = lambda rate: percent(str(rate)) if rate is not None else ""
+    app.jinja_env.filters["country"] = country_name
     app.jinja_env.filters["exact_error_message"] = exact_error_message
     app.jinja_env.filters["setting_label"] = _setting_label
+    app.jinja_env.filters["setting_words"] = setting_words
     app.jinja_env.filters["attention_label"] = _attention_label
     app.jinja_env.filters["reconnect_helps"] = lambda key: getattr(exact_error(key), "reconnect_helps", False)
-    app.jinja_env.globals.update(countries=COUNTRIES, event_labels=EVENT_LABELS, session_token=session_token,
+    app.jinja_env.globals.update(event_labels=EVENT_LABELS, session_token=session_token,
                                  webhook_labels=WEBHOOK_LABELS,
                                  exact_status=exact_status, get_locale=get_locale, steps=STEPS,
                                  app_origin=app_origin, app_host=app_host)

@@ -10,13 +10,12 @@ from flask_babel import gettext as _
 from wtforms import SelectChoice
 
 import connections
-from exact.hosts import COUNTRIES
 from exact.lists import in_code_order
 from forms.administration import AdministrationForm
 from forms.connection_test import ConnectionTestForm
 from forms.connection_test import healthy_report
-from forms.rights import required_rights
 from forms.save import SaveForm
+from forms.save import SwitchOffForm
 from forms.settings import SettingsForm
 from forms.settings import code_label
 from forms.settings import settings_form
@@ -24,6 +23,7 @@ from models import PAGE_SIZE
 from models import Administration
 from models import Connection
 from models import Event
+from models import ExactList
 from views.account import current_connection
 from views.account import current_user
 from views.exact_clients import FILTER_LISTS
@@ -58,10 +58,13 @@ def overview():
     connection = current_connection()
     if connection.status == Connection.CONNECTED:
         return redirect(where_to_go_on(connection), 303)
-    settings_form = None
-    if connection.status in (Connection.SAVED, Connection.NEEDS_ATTENTION) and connection.settings:
-        settings_form = SettingsForm({}, data=connection.settings, meta={"csrf": False})
-    return render_step("overview.html", connection=connection, settings_form=settings_form,
+    summary = None
+    if connection.is_locked and connection.settings:
+        # In words, with Exact's descriptions from the lists cached for the administration: no call to Exact.
+        form = _form(ExactList.cached(connection, connection.division), formdata=None, data=connection.settings,
+                     meta={"csrf": False})
+        summary = form.summary(connection.settings)
+    return render_step("overview.html", connection=connection, summary=summary,
                        history=Event.history(connection.account) if connection.id else [],
                        health=exact_health(connection) if connection.is_locked else None)
 
@@ -124,8 +127,8 @@ def settings_post(connection, lists):
             return _settings_changed_meanwhile(connection)
         return redirect(url_for("setup.check_get"), 303)
     with client_for(connection) as client:
-        has_right = partial(client.has_right, connection.division)
-        form = _form(lists, rights=(has_right, connection.division_name))
+        has_rights = partial(client.has_rights, connection.division)  # all at once
+        form = _form(lists, rights=(has_rights, connection.division_name))
         if not form.validate_on_submit():
             return _settings_page(connection, form, lists, 422)
         if not connections.change_settings(connection, form.settings(), current_user()):
@@ -159,29 +162,48 @@ def settings_refresh(connection):
 @requires("check")
 def check_get(connection):
     """Step 7: what will be checked and saved; the administration to confirm."""
-    if connection.is_locked:
-        return redirect(url_for("setup.overview"), 303)
     administration = _draft_administration(connection)
     if administration is None:  # disconnected by another window since the connection was read
         return redirect(where_to_go_on(Connection.get_by_id(connection.id)), 303)
-    return _check_page(connection, administration, SaveForm(connection, administration))
+    return _check_page(connection, administration, SaveForm(connection, administration, host_for=host_for))
 
 
 @bp.post("/controle")
 @requires("check")
 def check_post(connection):
-    """Opslaan: run the pre-save checks; save the connection and its settings in one transaction."""
+    """Opslaan: run the pre-save checks; save the connection and its settings in one transaction. Or, from the
+    checklist's offer, switch off the settings whose rights are missing and show the checklist again."""
     administration = _draft_administration(connection)
     if connection.is_locked or administration is None:  # None: disconnected since the connection was read
         return _save_lost(connection)
+    if request.form.get("action") == "switch_off":
+        return _switch_off(connection, administration)
     with client_for(connection) as client:
         form = SaveForm(connection, administration, host_for=host_for,
-                        has_right=partial(client.has_right, administration.code))
+                        has_rights=partial(client.has_rights, administration.code))  # all at once
         if not form.validate_on_submit():
             return _check_page(connection, administration, form, 422)
         if not connections.save(connection, administration, current_user()):
             return _save_lost(connection)
     return redirect(url_for("setup.overview", notice="saved"), 303)
+
+
+def _switch_off(connection, administration):
+    """"Deze instellingen uitzetten": the draft without them, its rights asked at Exact again, the checklist shown."""
+    form = SwitchOffForm()
+    if not form.validate_on_submit():
+        page = SaveForm(connection, administration, formdata=None, host_for=host_for)
+        page.form_errors.extend(error for errors in form.errors.values() for error in errors)
+        return _check_page(connection, administration, page, 422)
+    settings = connections.switch_off(connection, form.off.data)
+    if settings is None:
+        return _save_lost(connection)
+    connection.draft_settings = settings
+    with client_for(connection) as client:
+        page = SaveForm(connection, administration, formdata=None, host_for=host_for,
+                        has_rights=partial(client.has_rights, administration.code))  # all at once
+        passed = page.check_rights()
+    return _check_page(connection, administration, page, 200 if passed else 422, switched=form.labels())
 
 
 @bp.get("/testen")
@@ -225,7 +247,7 @@ def _test_page(connection, form, report, status=200, passed=False):
 def _settings_page(connection, form, lists, status=200, carried=None):
     """Step 6 with this form and these lists; `carried` says which earlier choices were cleared."""
     return render_step("settings.html", status, step="settings", connection=connection, form=form, lists=lists,
-                       carried=carried)
+                       carried=carried, title=_("Import- en exportinstellingen") if connection.is_locked else None)
 
 
 def _form(lists: dict, **kwargs) -> SettingsForm:
@@ -302,10 +324,10 @@ def _administration_page(connection, form, status=200):
                        current_left_out=left_out, **_administration_results(connection))
 
 
-def _check_page(connection, administration, form, status=200):
-    rights = required_rights(connection.draft_settings)
+def _check_page(connection, administration, form, status=200, switched=None):
+    """Step 7: the checklist as far as it was checked; `switched` names the settings just switched off."""
     return render_step("check.html", status, step="check", connection=connection, administration=administration,
-                       form=form, rights=rights, country_name=COUNTRIES[connection.country].name)
+                       form=form, checks=form.checklist(), switched=switched, switch_form=SwitchOffForm(formdata=None))
 
 
 def _save_lost(connection):
@@ -320,7 +342,7 @@ def _save_lost(connection):
     administration = _draft_administration(fresh)
     if administration is None or fresh.draft_settings is None:
         return redirect(where_to_go_on(fresh), 303)
-    form = SaveForm(fresh, administration, formdata=None)
+    form = SaveForm(fresh, administration, formdata=None, host_for=host_for)
     form.form_errors.append(_(
         "Intussen zijn de administratie of de instellingen gewijzigd, in een ander venster of door een andere "
         "beheerder. Er is niets opgeslagen. Controleer hieronder wat nu gekozen is en bevestig opnieuw."))

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from functools import wraps
 
 from flask import redirect
+from flask import request
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
@@ -13,7 +14,8 @@ from views.account import current_connection
 
 @dataclass(frozen=True)
 class Step:
-    """One step of the user guide: its number and label, the view that shows it, what it needs, when it is done."""
+    """One step of the user guide: its number and label, the view that shows it, what it needs, when it is done;
+    its short label for the stepper's line, and when showing it makes no sense any more (then: the overview)."""
 
     number: int
     name: str
@@ -21,6 +23,8 @@ class Step:
     endpoint: str | None  # None: the login happens at Exact, not on a page of ours
     needs: Callable[[Connection], bool]
     done: Callable[[Connection], bool]
+    short: str = ""
+    closed: Callable[[Connection], bool] = lambda connection: False
 
 
 def _always(connection: Connection) -> bool:
@@ -44,14 +48,19 @@ def _saved(connection: Connection) -> bool:
 
 
 STEPS = (
-    Step(1, "integrations", _l("Software-integraties"), "integrations.index", _always, _always),
-    Step(2, "country", _l("Land kiezen"), "login.country_get", _always, _logged_in),
-    Step(3, "login", _l("Inloggen bij Exact Online"), None, _always, _logged_in),
-    Step(4, "details", _l("Verbindingsgegevens"), "login.details", _logged_in, _logged_in),
+    Step(1, "integrations", _l("Software-integraties"), "integrations.index", _always, _always,
+         short=_l("Integraties")),
+    Step(2, "country", _l("Land kiezen"), "login.country_get", _always, _logged_in, short=_l("Land")),
+    Step(3, "login", _l("Inloggen bij Exact Online"), None, _always, _logged_in, short=_l("Inloggen")),
+    # Saved: the details, the choice of administration and the checks are behind the admin; the overview shows them.
+    Step(4, "details", _l("Verbindingsgegevens"), "login.details", _logged_in, _logged_in, short=_l("Verbinding"),
+         closed=_saved),
     Step(5, "administration", _l("Administratie kiezen"), "setup.administration_get", _logged_in,
-         _administration_chosen),
-    Step(6, "settings", _l("Import en export"), "setup.settings_get", _administration_chosen, _settings_kept),
-    Step(7, "check", _l("Controleren en opslaan"), "setup.check_get", _settings_kept, _saved),
+         _administration_chosen, short=_l("Administratie"), closed=_saved),
+    Step(6, "settings", _l("Import en export"), "setup.settings_get", _administration_chosen, _settings_kept,
+         short=_l("Import en export")),
+    Step(7, "check", _l("Controleren en opslaan"), "setup.check_get", _settings_kept, _saved, short=_l("Opslaan"),
+         closed=_saved),
 )
 BY_NAME = {step.name: step for step in STEPS}
 
@@ -68,7 +77,9 @@ def where_to_go_on(connection: Connection) -> str:
 
 
 def requires(name: str):
-    """Show the step only when what it needs is there; otherwise go where the setup can go on."""
+    """Show the step only when what it needs is there; otherwise go where the setup can go on. A step whose time has
+    passed (closed: the administration once saved) is not shown either: its page goes to the overview. A POST to it
+    still reaches its view, which refuses it in words."""
     step = BY_NAME[name]
 
     def decorate(view):
@@ -77,6 +88,8 @@ def requires(name: str):
             connection = current_connection()
             if not step.needs(connection):
                 return redirect(where_to_go_on(connection), 303)
+            if request.method == "GET" and step.closed(connection):
+                return redirect(url_for("setup.overview"), 303)
             return view(connection, *args, **kwargs)
 
         return wrapper

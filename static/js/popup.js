@@ -7,6 +7,11 @@ document.addEventListener("DOMContentLoaded", () => {
   const appOrigin = data.appOrigin;
   const opener = window.opener;
 
+  if (data.handoffSubmit !== undefined && window.history.replaceState) {
+    // Back from Exact without this window's cookie: the code travels on in the form, not in the address bar.
+    window.history.replaceState(null, "", window.location.pathname);
+  }
+
   if (data.handoff === "ask") {
     const form = document.querySelector("[data-handoff-form]");
     const button = form.querySelector("button");
@@ -39,6 +44,7 @@ document.addEventListener("DOMContentLoaded", () => {
   }
 
   if (!opener || !data.attempt) return;  // no opener: the iframe's polling finishes the job
+  if (data.outcome === "aborted") return;  // cancelled in OutSmart, which has moved on: stay open to be read
   try {
     opener.postMessage({ type: "exact:login", attempt: data.attempt, outcome: data.outcome }, appOrigin);
     setTimeout(() => window.close(), 800);
