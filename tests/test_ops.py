@@ -254,7 +254,9 @@ def test_exact_calls_are_counted_by_endpoint_and_status_also_429s_and_no_answer(
     assert grew("outsmart_exact_calls_total", endpoint="current/Me", status="none") == 1
     assert grew("outsmart_exact_calls_total", endpoint="oauth2/token", status="200") == 2
     assert grew("outsmart_exact_rate_limited_total") == 1
-    assert grew("outsmart_http_requests_total", route="/exact/callback", status="502") == 2
+    # Each failed login: the callback sends the browser on (its code out of the address), the page there says why.
+    assert grew("outsmart_http_requests_total", route="/exact/callback", status="303") == 2
+    assert grew("outsmart_http_requests_total", route="/exact/callback/<attempt_id>/klaar", status="502") == 2
 
 
 def test_token_refreshes_are_counted_by_outcome(app, client, wizard, sim):
