@@ -4,9 +4,9 @@ settings stay in the environment (README: Configuration, Run in production).
 
 - workers × threads: WEB_CONCURRENCY worker processes (default 2), GUNICORN_THREADS threads each (default 4; gthread).
   Keep workers × DATABASE_POOL_SIZE under PostgreSQL's max_connections, over every machine.
-- LOG_FORMAT=json: gunicorn's own lines as JSON too, through the app's handler (logs.py), at LOG_LEVEL. gunicorn's
+- LOG_FORMAT=json: gunicorn's own lines as JSON too, through the app's handler (views/logs.py), at LOG_LEVEL. gunicorn's
   access log stays off: the app writes one access line per request itself, without query strings.
-- PROMETHEUS_MULTIPROC_DIR: the workers' counts, added up by every scrape of /metrics (metrics.py); emptied when
+- PROMETHEUS_MULTIPROC_DIR: the workers' counts, added up by every scrape of /metrics (views/metrics.py); emptied when
   gunicorn starts, a dead worker marked.
 - The webhook deliverer starts with each worker and lets a delivery under way finish as it goes (outbox.py).
 """
@@ -19,7 +19,7 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 2)
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 
 if (os.environ.get("LOG_FORMAT") or "text").strip().lower() == "json":
-    import logs
+    from views import logs
 
     _level = (os.environ.get("LOG_LEVEL") or "INFO").strip().upper()
     loglevel = _level.lower()
@@ -39,8 +39,8 @@ if (os.environ.get("LOG_FORMAT") or "text").strip().lower() == "json":
 
 
 def on_starting(server):
-    """Counts of an earlier run of the server go: its workers' pids may come back (metrics.py)."""
-    import metrics
+    """Counts of an earlier run of the server go: its workers' pids may come back (views/metrics.py)."""
+    from views import metrics
 
     metrics.clear_directory()
 
@@ -62,6 +62,6 @@ def worker_exit(server, worker):
 
 def child_exit(server, worker):
     """In the master, after a worker died (however): its requests in progress no longer count; its counters stay."""
-    import metrics
+    from views import metrics
 
     metrics.worker_exited(worker.pid)

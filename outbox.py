@@ -296,7 +296,7 @@ def deliver_due(now: float | None = None) -> Delivered:
 
 
 def backlog(now: float | None = None) -> tuple[int, float, int]:
-    """For monitoring (metrics.py): events waiting to be delivered, the oldest one's age in seconds (0 when none
+    """For monitoring (views/metrics.py): events waiting to be delivered, the oldest one's age in seconds (0 when none
     waits), and events given up (kept 30 days). One query, in the caller's database connection."""
     row = (OutboxEvent
            .select(fn.SUM(Case(None, [(OutboxEvent.state == OutboxEvent.PENDING, 1)], 0)),

@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 
 import connections
-import metrics
 from exact.errors import AccessTokenRefused
 from exact.errors import ExactError
 from exact.errors import ReauthorizationRequired
@@ -30,13 +29,15 @@ from models import Connection
 
 class TokenStore:
     """The tokens of every connection; `oauth_for(country)` is Exact's OAuth side for that country, `limits` the
-    day's token calls of each Exact user (none: not counted)."""
+    day's token calls of each Exact user (none: not counted), `outcome(outcome, reason)` hears how each refresh went
+    (the app counts them)."""
 
     def __init__(self, oauth_for: Callable[[str], ExactOAuth], clock: Callable[[], float] = time.time,
-                 limits: ExactLimits | None = None):
+                 limits: ExactLimits | None = None, outcome: Callable[[str, str | None], None] | None = None):
         self._oauth_for = oauth_for
         self._clock = clock
         self._limits = limits
+        self._outcome = outcome or (lambda outcome, reason: None)
 
     def valid_token(self, connection_id: int, force: bool = False, loaded: Connection | None = None,
                     refused: Token | None = None) -> Token:
@@ -75,22 +76,22 @@ class TokenStore:
                 self._may_ask_exact(connection, now)
             except (TooEarlyToRefresh, TokenBudgetSpent) as held:
                 waiting = held  # Exact is not asked
-                metrics.token_refresh("held", type(held).__name__)
+                self._outcome("held", type(held).__name__)
             else:
                 try:
                     token = self._oauth_for(connection.country).refresh(token)
                 except TooEarlyToRefresh as early:
                     connections.record_too_early(connection, early.retry_at)  # Exact said so: every process waits
                     waiting = early
-                    metrics.token_refresh("too_early", type(early).__name__)
+                    self._outcome("too_early", type(early).__name__)
                 except ExactError as error:
                     failure = error
                     connections.record_failed_refresh(connection, error)
-                    metrics.token_refresh("expired" if isinstance(error, ReauthorizationRequired) else "failed",
-                                          type(error).__name__)
+                    self._outcome("expired" if isinstance(error, ReauthorizationRequired) else "failed",
+                                  type(error).__name__)
                 else:
                     connections.record_refresh(connection, token)
-                    metrics.token_refresh("refreshed")
+                    self._outcome("refreshed", None)
         if failure is not None:
             raise failure  # after the transaction: what it recorded is committed
         if waiting is not None:

@@ -48,7 +48,7 @@ JAN = "jan@bakker-installatie.nl"  # exact_sim/seed.py: administration 101 is hi
 PASSWORD = "demo"
 DIVISION = 101
 SERVICE = "sync-smoke"
-# Every log line carries these (logs.py); the access line of a request has them all filled in.
+# Every log line carries these (views/logs.py); the access line of a request has them all filled in.
 LOG_FIELDS = ("time", "level", "logger", "message", "request_id", "account", "route", "status", "duration_ms")
 
 
@@ -350,7 +350,7 @@ def exact_calls_logged(calls: list[dict]) -> Counter:
 
 
 def json_log_lines(path: Path) -> list[dict]:
-    """Every line of the log, each one JSON object with the fields logs.py promises; SmokeFailed otherwise."""
+    """Every line of the log, each one JSON object with the fields views/logs.py promises; SmokeFailed otherwise."""
     lines = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         try:

@@ -11,7 +11,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import logs
+from views import logs
 import models
 from app import BadConfiguration
 from app import create_app

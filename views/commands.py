@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 import keep_alive
-import metrics
+from views import metrics
 from models import REFRESH_TOKEN_IDLE
 from models import Connection
 from models import configure_encryption

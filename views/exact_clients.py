@@ -10,7 +10,7 @@ from limits.storage import storage_from_string
 
 import connections
 import limit_store  # noqa: F401  (registers the database:// storage with `limits`)
-import metrics
+from views import metrics
 from exact.client import ExactClient
 from exact.hosts import base_url
 from exact.oauth import ExactOAuth
@@ -60,7 +60,7 @@ def exact_limits() -> ExactLimits:
 
 def token_store() -> TokenStore:
     """The connections' tokens, refreshed at the configured Exact within the day's token calls of each Exact user."""
-    return TokenStore(oauth_for, limits=exact_limits())
+    return TokenStore(oauth_for, limits=exact_limits(), outcome=metrics.token_refresh)
 
 
 def login_client(country: str, token: Token, on_token) -> ExactClient:
@@ -85,7 +85,7 @@ def client_for(connection: Connection):
     """
     limits = exact_limits()
     client = _client(connection.country, connection.token,
-                     TokenStore(oauth_for, limits=limits).refresher(connection.id),
+                     TokenStore(oauth_for, limits=limits, outcome=metrics.token_refresh).refresher(connection.id),
                      on_token=connection.hold_token,  # the page shows the token's new lifetime
                      guard=limits.guard(connection.exact_user_id),
                      known_limits=connections.known_rate_limits(connection))  # before a burst: calls left

@@ -24,8 +24,8 @@ from flask import request
 from flask import session
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import logs
-import metrics
+from views import logs
+from views import metrics
 import models
 import outbox
 from models import Connection

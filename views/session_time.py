@@ -9,7 +9,6 @@ page says that instead.
 from flask import Blueprint
 from flask import current_app
 from flask import jsonify
-from flask import session
 
 from views.session import session_token
 

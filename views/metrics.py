@@ -2,7 +2,7 @@
 
 Counted where it happens: requests and their latency by route and status (views/ops.py), every answer Exact gave
 by endpoint and status and Exact's 429s (the Exact clients' `observe` callback, views/exact_clients.py), token
-refreshes and their outcomes (token_store.py), keep-alive runs (views/commands.py). Read from the database at each
+refreshes and their outcomes (token_store.py, through its `outcome` callback), keep-alive runs (views/commands.py). Read from the database at each
 scrape, once per scrape whatever the number of workers: connections by state, the connections keep-alive should
 refresh, and the webhook outbox (its size and its oldest event's age).
 
@@ -94,7 +94,7 @@ def exact_answered(method: str, url: str, status: int | None) -> None:
 
 
 def token_refresh(outcome: str, reason: str | None = None) -> None:
-    """The token store refreshed a token, was refused, or held the call back (token_store.py)."""
+    """The token store refreshed a token, was refused, or held the call back (token_store.py, through its `outcome` callback)."""
     TOKEN_REFRESHES.labels(outcome, reason or "none").inc()
 
 
