@@ -61,3 +61,11 @@ def test_the_session_warns_before_it_ends_and_extending_keeps_what_was_chosen(ap
                                  "Exact Online-instellingen opnieuw vanuit OutSmart: Instellingen → Algemeen → "
                                  "Software-integraties.", timeout=LIFETIME * 1000)
     expect(frame.get_by_role("button", name="Langer blijven")).to_be_hidden()
+
+    # The next request the page makes (the waiting step asks every 2 s) is refused; its answer takes the step's place:
+    # one panel saying where to open the settings again, not a second page inside the first.
+    expect(frame.locator("#exact h1")).to_have_text("Open deze pagina vanuit OutSmart", timeout=10000)
+    inner = page.frames[1]
+    assert inner.evaluate("() => [document.querySelectorAll('main').length, document.querySelectorAll('#exact').length,"
+                          " document.querySelectorAll('html').length]") == [1, 1, 1]
+    assert inner.title() == "Open deze pagina vanuit OutSmart — Exact Online"

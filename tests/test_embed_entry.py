@@ -472,6 +472,25 @@ def test_a_session_older_than_its_lifetime_gets_the_open_from_outsmart_page(prod
         assert_open_from_outsmart(fresh.get("/integraties", headers={"X-Session": cookieless["X-Session"]}))
 
 
+def test_htmx_past_the_visits_end_gets_the_panel_in_place_of_the_step_not_a_page(production, cookieless):
+    """A page left open past its 8 hours: the search in the administrations list (htmx, aimed at the list) is
+    refused with the panel alone, sent to replace the whole step, with its window title."""
+    fresh = production.test_client(use_cookies=False)
+    lifetime = int(production.permanent_session_lifetime.total_seconds())
+    htmx = {"X-Session": cookieless["X-Session"], "HX-Request": "true", "HX-Target": "administration-list"}
+    with clock_ahead(lifetime + 1):
+        response = fresh.get("/exact/administratie/lijst?q=bakker", headers=htmx)
+        assert_open_from_outsmart(response)
+        text = response.get_data(as_text=True)
+        assert text.lstrip().startswith('<section class="panel" id="exact">') and "<html" not in text
+        assert "<title>Open deze pagina vanuit OutSmart — Exact Online</title>" in text
+        assert response.headers["HX-Retarget"] == "#exact" and response.headers["HX-Reswap"] == "outerHTML"
+        assert "HX-Request" in response.headers["Vary"]
+        page = fresh.get("/exact/administratie", headers={"X-Session": cookieless["X-Session"]})
+        assert_open_from_outsmart(page)
+        assert "<html" in page.get_data(as_text=True) and "HX-Retarget" not in page.headers
+
+
 def test_every_form_carries_the_session_and_the_csrf_token(production, cookieless):
     fresh = production.test_client(use_cookies=False)
     page = parse(fresh.get("/exact/land", headers={"X-Session": cookieless["X-Session"]}))

@@ -13,6 +13,7 @@ from flask import render_template
 from flask import request
 from flask import session
 from flask import url_for
+from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
@@ -85,8 +86,17 @@ def enter():
 
 
 def open_from_outsmart():
-    """The only page shown without a valid entry."""
-    return render_template("open_from_outsmart.html"), 401
+    """The only page shown without a valid entry; to htmx (a page left open past its visit), the panel alone, in
+    place of the whole step whatever the request meant to swap."""
+    if request.headers.get("HX-Request") != "true":
+        response = make_response(render_template("open_from_outsmart.html"), 401)
+    else:
+        title = _("%(page)s — Exact Online", page=_("Open deze pagina vanuit OutSmart"))
+        response = make_response(render_template("fragment.html", partial="partials/open_from_outsmart.html",
+                                                 page_title=title), 401)
+        response.headers.update({"HX-Retarget": "#exact", "HX-Reswap": "outerHTML"})
+    response.vary.add("HX-Request")
+    return response
 
 
 def _failed_entry():
