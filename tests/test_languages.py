@@ -418,6 +418,11 @@ def test_an_entry_in_french_or_german_shows_every_step_in_that_language(client, 
     assert saved.status_code == 303
     overview = page(client.get(saved.headers["Location"]), "saved")
     assert re.search(rf'id="calls-today">{says["calls_today"]}<', overview), "thousands the language's way"
+    history = re.search(r'<ul id="history">(.*?)</ul>', overview, re.S)[1]  # "Saved: Bakker …" the language's way
+    if language == "fr":
+        assert "\u00a0: " in history and not re.search(r"[^\u00a0]: ", history), history
+    else:
+        assert ": " in history and "\u00a0:" not in history, history
     tested = client.post("/exact/testen")
     assert tested.status_code == 303
     page(client.get(tested.headers["Location"]), "tested")
