@@ -199,6 +199,9 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "busy_timeout": 15000, "foreign_keys": 
 # its pragmas) costs more than the query a page needs. Connections idle for five minutes are closed; a thread that
 # finds every connection in use waits up to 10 s for one.
 POOL_TIMEOUTS = {"stale_timeout": 300, "timeout": 10}
+# A PostgreSQL server that takes the connection but never answers would hold a thread for good (libpq waits without
+# end): /readyz, /metrics and every page give up after 5 s instead. A connect_timeout in DATABASE_URL wins.
+POSTGRES_CONNECT_TIMEOUT = 5
 
 
 def _connect_database(url, pool_size):
@@ -209,7 +212,8 @@ def _connect_database(url, pool_size):
     if scheme.startswith("sqlite"):
         # A pooled connection serves one thread at a time, but not always the thread that opened it.
         return connect(f"{pooled}://{rest}", pragmas=SQLITE_PRAGMAS, check_same_thread=False, **pool)
-    return connect(f"{pooled}://{rest}", **pool)
+    timeout = {} if "connect_timeout=" in rest else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT}
+    return connect(f"{pooled}://{rest}", **pool, **timeout)
 
 
 # The database holds names, e-mail addresses and login attempts, instance/ the generated secrets: readable by the

@@ -64,6 +64,37 @@ def test_healthz_answers_without_the_database_and_readyz_says_the_database_does_
     models.close_all()
 
 
+def test_a_database_that_takes_the_connection_and_never_answers_makes_readyz_503_not_a_hang(sim, tmp_path):
+    """A PostgreSQL address where something accepts and then says nothing (a hung server, a half-open proxy): /readyz
+    answers 503 in words after the 5 s connect timeout, and /healthz stays alive meanwhile."""
+    import socket
+    import threading
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    taken = []
+    threading.Thread(target=lambda: [taken.append(silent.accept()) for _ in range(8)], daemon=True).start()
+    port = silent.getsockname()[1]
+    try:
+        app = create_app(production_settings(sim, tmp_path, DATABASE_URL=f"postgresql://o:p@127.0.0.1:{port}/x"))
+        client = app.test_client()
+        answers = []
+        asking = threading.Thread(target=lambda: answers.append(client.get("/readyz")), daemon=True)
+        asking.start()
+        asking.join(30)  # not a speed check: without a connect timeout the answer never comes
+        assert answers, "/readyz still waits for the database after 30 s"
+        ready = answers[0]
+        assert ready.status_code == 503 and "The database does not answer" in ready.json["problems"][0]
+        assert taken  # the server did take the connection: libpq gave up on its own
+        assert client.get("/healthz").status_code == 200
+    finally:
+        for connection, _address in taken:
+            connection.close()  # ends a wait that never timed out, so a failing run does not hang
+        silent.close()
+        models.close_all()
+
+
 def test_readyz_names_every_missing_setting_and_never_a_value(app, tmp_path, sim):
     assert app.test_client().get("/readyz").json == {"status": "ready"}  # the tests' own configuration is complete
 
@@ -143,6 +174,10 @@ def test_behind_a_proxy_the_client_address_comes_from_the_proxy_only_with_proxy_
     assert forwarded.status_code == 404
     local = client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9, 127.0.0.1"}, environ_base=HERE)
     assert local.status_code == 200  # the last hop the one trusted proxy saw
+    # A client's unreadable X-Forwarded-For (the proxy appends its own entry to it) names nobody, not the proxy.
+    for garbage in ('", 203.0.113.9', 'a"b, 203.0.113.9', '"'):
+        assert client.get("/metrics", headers={"X-Forwarded-For": garbage}, environ_base=HERE).status_code == 404
+    assert client.get("/metrics", environ_base=HERE).status_code == 200  # no proxy: Prometheus on this machine
     secure = client.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
                         environ_base=HERE)
     assert secure.headers["Strict-Transport-Security"].startswith("max-age=")

@@ -22,6 +22,7 @@ from flask import g
 from flask import jsonify
 from flask import request
 from flask import session
+from werkzeug.http import parse_list_header
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from views import logs
@@ -228,10 +229,21 @@ def configuration_problems(config) -> list[str]:
 @bp.get("/metrics", endpoint="metrics")
 def metrics_page():
     """Prometheus' text format, for the addresses METRICS_ALLOW names; the app's ordinary 404 for anyone else."""
-    if not _metrics_allowed(request.remote_addr):
+    if not _metrics_allowed(_client_address()):
         abort(404)
     body, content_type = metrics.exposition(_database_figures)
     return Response(body, content_type=content_type)
+
+
+def _client_address() -> str | None:
+    """Who asks, for METRICS_ALLOW. Through the proxies PROXY_FIX names, the client is in X-Forwarded-For; a header
+    with fewer addresses than that (or one Werkzeug cannot read, such as a lone quote a client put before the proxy's
+    own entry) names nobody, never the proxy itself, which may well be inside METRICS_ALLOW."""
+    hops = current_app.config["PROXY_FIX"].get("for", 0)
+    forwarded = request.headers.get("X-Forwarded-For")
+    if hops and forwarded is not None and len(parse_list_header(forwarded)) < hops:
+        return None
+    return request.remote_addr
 
 
 def _metrics_allowed(address: str | None) -> bool:
