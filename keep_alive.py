@@ -13,6 +13,7 @@ one of them asks for the lock at a time, and the app's own requests get their tu
 """
 import logging
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -24,6 +25,7 @@ from peewee import SqliteDatabase
 
 from exact.errors import ExactError
 from models import Connection
+from models import KeepAliveRun
 from models import db
 from token_store import TokenStore
 
@@ -42,6 +44,7 @@ WHY = {
 }
 # Failures that need no operator: the admin sees "Authenticatie verlopen" and the reconnect button.
 FOR_THE_ADMIN = {"ReauthorizationRequired"}
+RUNS_KEPT = 90 * 86400  # seconds: a quarter of a year of runs, for an operator looking back
 
 
 @dataclass(frozen=True)
@@ -131,3 +134,14 @@ def refresh_one(store: TokenStore, connection_id: int, cutoff: float) -> Result:
     except Exception as error:  # the database (or a bug): this connection fails, the others carry on
         log.exception("keep-alive: connection %s (%s) not refreshed", connection_id, account)
         return Result(FAILED, account, type(error).__name__)
+
+
+def record(summary: Summary, now: float | None = None) -> None:
+    """Keep what the run did in the database (KeepAliveRun), where /metrics finds the last run of any machine; runs
+    older than RUNS_KEPT go."""
+    now = time.time() if now is None else now
+    with db.atomic():
+        KeepAliveRun.create(finished_at=now, due=summary.due, refreshed=summary.count(REFRESHED),
+                            skipped=summary.count(SKIPPED), failed=summary.count(FAILED),
+                            needs_operator=summary.needs_an_operator)
+        KeepAliveRun.delete().where(KeepAliveRun.finished_at < now - RUNS_KEPT).execute()

@@ -428,7 +428,22 @@ class OutboxEvent(BaseModel):
         indexes = ((("state", "next_attempt_at"), False),)
 
 
-MODELS = [Connection, Administration, ExactList, LoginAttempt, Event, RateLimitCount, OutboxEvent]
+class KeepAliveRun(BaseModel):
+    """One keep-alive run, from any machine (keep_alive.record): what /metrics shows as the last run. Kept 90 days."""
+
+    finished_at = DoubleField(index=True)  # epoch seconds
+    due = IntegerField()
+    refreshed = IntegerField()
+    skipped = IntegerField()  # another runner had them
+    failed = IntegerField()
+    needs_operator = BooleanField()  # it exited with status 1
+
+    @classmethod
+    def latest(cls) -> "KeepAliveRun | None":
+        return cls.select().order_by(cls.finished_at.desc()).first()
+
+
+MODELS = [Connection, Administration, ExactList, LoginAttempt, Event, RateLimitCount, OutboxEvent, KeepAliveRun]
 
 
 def digest(secret: str) -> str:

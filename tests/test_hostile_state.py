@@ -390,9 +390,14 @@ FOREIGN_HOSTS = ["evil.example", "localhost.evil.example", "127.0.0.2", "evil.ex
 @pytest.mark.parametrize("host", FOREIGN_HOSTS)
 def test_a_foreign_host_is_refused_in_words(app, client, wizard, host):
     wizard.connect(JAN)
-    for method, path in (("GET", "/exact/land"), ("POST", "/exact/land"), ("GET", "/exact/callback?state=x&code=y"),
-                         ("GET", "/exact/login/x"), ("GET", "/embed?token=x"), ("GET", "/api/v1/openapi.json")):
-        response = client.open(path, method=method, data={"country": "nl"}, headers={"Host": host})
+    too_large = {"country": "nl", "x": "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)}
+    for method, path, data in (("GET", "/exact/land", {}), ("POST", "/exact/land", {"country": "nl"}),
+                               ("GET", "/exact/callback?state=x&code=y", {}), ("GET", "/exact/login/x", {}),
+                               ("GET", "/embed?token=x", {}), ("GET", "/api/v1/openapi.json", {}),
+                               # Unreadable as well: a NUL in the path or the query, a form past the size limit.
+                               ("GET", "/embed%00?token=x", {}), ("GET", "/exact/land?q=%00", {}),
+                               ("POST", "/exact/land", too_large)):
+        response = client.open(path, method=method, data=data, headers={"Host": host})
         context = f"{method} {path} for Host {host}"
         assert response.status_code == 400, context
         assert "evil" not in response.headers.get("Location", "") and "Location" not in response.headers, context

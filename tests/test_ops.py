@@ -342,6 +342,43 @@ def test_a_scrape_reads_connections_keep_alives_due_ones_and_the_webhook_backlog
     assert value(samples, "outsmart_database_up") == 1
 
 
+def test_endpoints_named_by_workers_cannot_grow_the_exact_calls_labels_without_end(client):
+    """A worker's report makes the app ask Exact the endpoint the worker named: 200 made-up names add at most
+    MAX_EXACT_ENDPOINTS label values in all; past that they count as "other"."""
+    from views import metrics
+
+    named = set(metrics._endpoints_named)
+    try:
+        for number in range(200):
+            metrics.exact_answered("GET", f"https://start.exactonline.nl/api/v1/101/made/Up{number}", 404)
+        endpoints = {dict(labels)["endpoint"] for name, labels in metrics_of(client)
+                     if name == "outsmart_exact_calls_total"}
+        assert len(endpoints - {"other"}) <= metrics.MAX_EXACT_ENDPOINTS and "other" in endpoints
+    finally:
+        metrics._endpoints_named.intersection_update(named)  # the names the other tests' calls made stay
+
+
+def test_the_last_keep_alive_run_of_any_machine_is_read_from_the_database(client):
+    """Two runners (two machines): the one that ended last is the last run; one whose failure needs an operator
+    says so; runs older than 90 days go when the next is kept."""
+    import keep_alive
+    from models import KeepAliveRun
+
+    assert not any(name.startswith("outsmart_keep_alive_last_run") for name, _labels in metrics_of(client))
+    now = time.time()
+    keep_alive.record(keep_alive.Summary(3, (keep_alive.Result(keep_alive.REFRESHED),)), now=now - 91 * 86400)
+    keep_alive.record(keep_alive.Summary(2, (keep_alive.Result(keep_alive.REFRESHED),
+                                             keep_alive.Result(keep_alive.SKIPPED))), now=now - 5)
+    keep_alive.record(keep_alive.Summary(2, (keep_alive.Result(keep_alive.FAILED, "acme", "ExactUnavailable"),
+                                             keep_alive.Result(keep_alive.SKIPPED))), now=now)
+    samples = metrics_of(client)
+    assert value(samples, "outsmart_keep_alive_last_run_timestamp_seconds") == now
+    assert value(samples, "outsmart_keep_alive_last_run_needs_operator") == 1
+    assert [value(samples, "outsmart_keep_alive_last_run_connections", outcome=outcome)
+            for outcome in ("due", "refreshed", "skipped", "failed")] == [2, 0, 1, 1]
+    assert KeepAliveRun.select().count() == 2  # the one of 91 days ago is gone
+
+
 def test_no_address_or_method_anyone_sends_adds_a_label_value_to_the_metrics(client):
     """The labels are the app's routes, a fixed set of methods and statuses: a stranger's paths, methods and request
     ids cannot grow the metrics without end (each new label value is a new series to keep)."""

@@ -5,6 +5,7 @@ worker answered, a complete setup's Exact calls counted as the simulator logged 
 in the same scrape, and log lines that are one JSON object each with no query string."""
 import datetime
 import re
+import socket
 import subprocess
 import time
 import uuid
@@ -37,6 +38,7 @@ class Production:
     """The app as production runs it: its environment, gunicorn, its log and its metrics directory."""
 
     def __init__(self, app, sim, tmp_path, *gunicorn_args):
+        self.gunicorn_args = gunicorn_args
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         self.metrics_dir = tmp_path / "metrics"
@@ -50,6 +52,11 @@ class Production:
         sim.settings(redirect_uri=self.env["EXACT_REDIRECT_URI"])
         self.server = start_gunicorn(self.env, port, self.log_path, *gunicorn_args)
 
+    def restart(self):
+        """Stop gunicorn and start it again, as a deploy does: gunicorn.conf.py empties the metrics directory."""
+        self.server.stop()
+        self.server = start_gunicorn(self.env, int(self.url.rsplit(":", 1)[1]), self.log_path, *self.gunicorn_args)
+
     def get(self, path, **headers):
         return requests.get(self.url + path, headers={**CLOSE, **headers}, timeout=30)
 
@@ -60,6 +67,14 @@ class Production:
         """`flask --app app …` with the production environment (a cron job on the same machine)."""
         return subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=self.env,
                                capture_output=True, text=True, timeout=120)
+
+
+def raw(production, head: str) -> bytes:
+    """Send a request exactly as written (gunicorn's own parser sees it first) and return the start of the answer."""
+    host, port = production.url.rsplit("/", 1)[1].split(":")
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall((head + "Connection: close\r\n\r\n").encode("latin-1"))
+        return connection.recv(64)
 
 
 @pytest.fixture
@@ -124,6 +139,11 @@ def test_log_lines_are_json_with_the_request_id_and_never_a_query_string(product
     assert production.get(f"/exact/callback?code=NL01!{secret}&state={secret}").status_code in (400, 401)
     # Asked by the machine's own address, as a load balancer does: answered all the same.
     assert production.get("/healthz", Host="10.1.2.3:8000").status_code == 200
+    # Requests gunicorn or the app cannot read, with a credential in the query: refused, and its query not logged.
+    assert raw(production, f"GET /embed%00?token={secret} HTTP/1.1\r\nHost: evil.example\r\n").startswith(
+        b"HTTP/1.1 400")
+    assert raw(production, f"GET /exact/callback?code={secret}&state=S\x01 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+               ).startswith(b"HTTP/1.1 400")
 
     lines = check_log(production.log_path, {"the made-up credential": secret})
     by_id = {line["request_id"]: line for line in lines if line["logger"] == "access"}
@@ -164,6 +184,12 @@ def test_the_metrics_count_a_complete_setups_exact_calls_and_keep_alive_from_cro
         assert total(samples, "outsmart_token_refreshes_total", outcome="refreshed") == 1
         assert total(samples, "outsmart_keep_alive_due_connections") == 0
         assert exact_calls_counted(samples) == exact_calls_logged(sim.calls())  # the cron process's call too
+
+        production.restart()  # a deploy: the processes' counts start again, the last run is the database's
+        samples = scrape(production.url)
+        assert total(samples, "outsmart_keep_alive_connections_total") == 0
+        assert total(samples, "outsmart_keep_alive_last_run_connections", outcome="refreshed") == 1
+        assert time.time() - 300 < total(samples, "outsmart_keep_alive_last_run_timestamp_seconds") <= time.time()
     finally:
         production.server.stop()
     check_log(production.log_path, secrets_of(production.env))

@@ -39,9 +39,9 @@ def keep_alive_command(older_than_days, concurrency):
         if result.outcome == keep_alive.FAILED:
             click.echo(f"{result.account}: not refreshed ({result.reason})")
     click.echo(summary.line())
-    metrics.keep_alive_run(summary.due, {outcome: summary.count(outcome) for outcome in
-                                         (keep_alive.REFRESHED, keep_alive.SKIPPED, keep_alive.FAILED)},
-                           dict(summary.failures), summary.needs_an_operator)
+    keep_alive.record(summary)
+    metrics.keep_alive_run({outcome: summary.count(outcome) for outcome in
+                            (keep_alive.REFRESHED, keep_alive.SKIPPED, keep_alive.FAILED)}, dict(summary.failures))
     if summary.needs_an_operator:
         raise SystemExit(1)
 

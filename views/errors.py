@@ -78,6 +78,8 @@ def exact_failed(error: ExactError):
 # check raises: 400.
 def refuse_unreadable_request():
     """Refuse what no page of ours sends and the code after this hook cannot take, in words."""
+    if isinstance(request.routing_exception, SecurityError):
+        return untrusted_host(request.routing_exception)  # another host: refused before anything is read
     sent = [request.path, *_texts(request.args), *_texts(request.form)]
     if None in sent or any("\x00" in text for text in sent):
         if _for_api():

@@ -2,9 +2,10 @@
 
 Counted where it happens: requests and their latency by route and status (views/ops.py), every answer Exact gave
 by endpoint and status and Exact's 429s (the Exact clients' `observe` callback, views/exact_clients.py), token
-refreshes and their outcomes (token_store.py, through its `outcome` callback), keep-alive runs (views/commands.py). Read from the database at each
-scrape, once per scrape whatever the number of workers: connections by state, the connections keep-alive should
-refresh, and the webhook outbox (its size and its oldest event's age).
+refreshes and their outcomes (token_store.py's `outcome` callback), keep-alive's connections (views/commands.py).
+Read from the database at each scrape, once per scrape whatever the number of workers: connections by state, the
+connections keep-alive should refresh, the last keep-alive run of any machine (models.KeepAliveRun: a restart of
+the web servers does not forget it), and the webhook outbox (its size and its oldest event's age).
 
 Several processes (gunicorn's workers, a keep-alive run from cron) count together when PROMETHEUS_MULTIPROC_DIR
 names a directory they share (prometheus_client's multiprocess mode): each process writes its own file there, a scrape
@@ -13,7 +14,7 @@ counts for itself alone (the development server, the tests). Nothing here import
 """
 import os
 import re
-import time
+import threading
 from urllib.parse import urlsplit
 
 # The mode is chosen when prometheus_client is first imported (values.py reads the variable then); the directory
@@ -52,19 +53,15 @@ KEEP_ALIVE_CONNECTIONS = Counter("outsmart_keep_alive_connections", "Connections
                                  "outcome (refreshed, skipped, failed).", ["outcome"])
 KEEP_ALIVE_FAILURES = Counter("outsmart_keep_alive_failures", "Connections keep-alive runs could not refresh, by "
                               "reason (an exact.errors class or another error).", ["reason"])
-KEEP_ALIVE_LAST_RUN = Gauge("outsmart_keep_alive_last_run_timestamp_seconds", "When the last keep-alive run ended "
-                            "(epoch seconds).", multiprocess_mode="mostrecent")
-KEEP_ALIVE_LAST_RUN_CONNECTIONS = Gauge("outsmart_keep_alive_last_run_connections", "The last keep-alive run: "
-                                        "connections due, refreshed, skipped and failed.", ["outcome"],
-                                        multiprocess_mode="mostrecent")
-KEEP_ALIVE_LAST_RUN_NEEDS_OPERATOR = Gauge("outsmart_keep_alive_last_run_needs_operator", "1 when the last "
-                                           "keep-alive run failed for a reason an operator must look at (it exited "
-                                           "with status 1), else 0.", multiprocess_mode="mostrecent")
-
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # An Exact endpoint as its error block counts it (crm/Accounts, oauth2/token, crm/Accounts/$count); anything else
 # (an address Exact sent in __next, say) is "other", so no answer of Exact's can add label values without end.
 EXACT_ENDPOINT = re.compile(r"[A-Za-z0-9]+(/[A-Za-z0-9]+){0,3}(/\$count)?")
+# Endpoints a process names in its labels, at most: the app calls 16; a worker's report makes the app ask Exact the
+# endpoint the worker named (views/worker_reports.py), so a service could otherwise add names without end.
+MAX_EXACT_ENDPOINTS = 64
+_endpoints_named: set[str] = set()
+_endpoints_lock = threading.Lock()
 
 
 def request_answered(route: str | None, method: str, status: int, seconds: float) -> None:
@@ -82,7 +79,14 @@ def exact_endpoint(url: str) -> str:
     if rest.startswith("v1/"):
         head, _, tail = rest[3:].partition("/")
         rest = tail if head.isdigit() else rest[3:]
-    return rest if EXACT_ENDPOINT.fullmatch(rest) else "other"
+    if not EXACT_ENDPOINT.fullmatch(rest):
+        return "other"
+    with _endpoints_lock:
+        if rest not in _endpoints_named:
+            if len(_endpoints_named) >= MAX_EXACT_ENDPOINTS:
+                return "other"
+            _endpoints_named.add(rest)
+    return rest
 
 
 def exact_answered(method: str, url: str, status: int | None) -> None:
@@ -94,22 +98,17 @@ def exact_answered(method: str, url: str, status: int | None) -> None:
 
 
 def token_refresh(outcome: str, reason: str | None = None) -> None:
-    """The token store refreshed a token, was refused, or held the call back (token_store.py, through its `outcome` callback)."""
+    """The token store refreshed a token, was refused, or held the call back (token_store.py's `outcome`)."""
     TOKEN_REFRESHES.labels(outcome, reason or "none").inc()
 
 
-def keep_alive_run(due: int, outcomes: dict[str, int], failures: dict[str, int], needs_operator: bool,
-                   now: float | None = None) -> None:
-    """A keep-alive run ended: what it did, kept by the process of the run (a short-lived cron process writes it to
-    PROMETHEUS_MULTIPROC_DIR, where the web workers' scrapes find it)."""
+def keep_alive_run(outcomes: dict[str, int], failures: dict[str, int]) -> None:
+    """A keep-alive run ended: its connections by outcome and its failures by reason, counted by the run's process
+    (a short-lived cron process writes them to PROMETHEUS_MULTIPROC_DIR). The run itself is kept in the database."""
     for outcome, count in outcomes.items():
         KEEP_ALIVE_CONNECTIONS.labels(outcome).inc(count)
-        KEEP_ALIVE_LAST_RUN_CONNECTIONS.labels(outcome).set(count)
-    KEEP_ALIVE_LAST_RUN_CONNECTIONS.labels("due").set(due)
     for reason, count in failures.items():
         KEEP_ALIVE_FAILURES.labels(reason).inc(count)
-    KEEP_ALIVE_LAST_RUN_NEEDS_OPERATOR.set(1 if needs_operator else 0)
-    KEEP_ALIVE_LAST_RUN.set(time.time() if now is None else now)
 
 
 # --- read from the database at each scrape ---------------------------------------------------------------------
@@ -119,7 +118,9 @@ class DatabaseCollector:
     scrape. When the database does not answer, outsmart_database_up is 0 and the rest is left out."""
 
     def __init__(self, read):
-        self._read = read  # () -> dict: states {state: count}, keep_alive_due, outbox (pending, oldest_age, given_up)
+        # () -> dict: states {state: count}, keep_alive_due, keep_alive_last_run (a KeepAliveRun or None), outbox
+        # (pending, oldest_age, given_up)
+        self._read = read
 
     def collect(self):
         up = GaugeMetricFamily("outsmart_database_up", "1 when the scrape could read the database, else 0.")
@@ -135,6 +136,7 @@ class DatabaseCollector:
         for state, count in sorted(figures["states"].items()):
             states.add_metric([state], count)
         yield states
+        yield from _last_keep_alive_run(figures["keep_alive_last_run"])
         yield GaugeMetricFamily("outsmart_keep_alive_due_connections", "Connections whose refresh token is older "
                                 "than keep-alive's 20 days: the next run should refresh them (Exact drops a refresh "
                                 "token after 30 idle days).", value=figures["keep_alive_due"])
@@ -145,6 +147,22 @@ class DatabaseCollector:
                                 "be delivered (0 when none waits).", value=oldest_age)
         yield GaugeMetricFamily("outsmart_webhook_outbox_given_up", "Events given up after 24 hours of failed "
                                 "deliveries (kept 30 days).", value=given_up)
+
+
+def _last_keep_alive_run(run):
+    """The last keep-alive run of any machine (models.KeepAliveRun), or nothing before the first."""
+    if run is None:
+        return
+    yield GaugeMetricFamily("outsmart_keep_alive_last_run_timestamp_seconds", "When the last keep-alive run ended "
+                            "(epoch seconds).", value=run.finished_at)
+    connections = GaugeMetricFamily("outsmart_keep_alive_last_run_connections", "The last keep-alive run: "
+                                    "connections due, refreshed, skipped and failed.", labels=["outcome"])
+    for outcome in ("due", "refreshed", "skipped", "failed"):
+        connections.add_metric([outcome], getattr(run, outcome))
+    yield connections
+    yield GaugeMetricFamily("outsmart_keep_alive_last_run_needs_operator", "1 when the last keep-alive run failed "
+                            "for a reason an operator must look at (it exited with status 1), else 0.",
+                            value=1 if run.needs_operator else 0)
 
 
 class _Scrape:

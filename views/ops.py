@@ -30,6 +30,7 @@ from views import metrics
 import models
 import outbox
 from models import Connection
+from models import KeepAliveRun
 
 bp = Blueprint("ops", __name__)
 access_log = logging.getLogger("access")
@@ -167,8 +168,9 @@ def _account() -> str | None:
 
 
 def _printable(text: str, most: int) -> str:
-    """Text for a log line: at most `most` characters, control characters shown as ?."""
-    return "".join(char if char.isprintable() else "?" for char in text[:most])
+    """Text for a log line: at most `most` characters, control characters shown as U+FFFD (not "?", which would read
+    as the start of a query string)."""
+    return "".join(char if char.isprintable() else "\ufffd" for char in text[:most])
 
 
 # --- the addresses ---------------------------------------------------------------------------------------------
@@ -265,4 +267,5 @@ def _database_figures() -> dict:
         query = Connection.select(Connection.status, fn.COUNT(Connection.id)).group_by(Connection.status)
         states.update({status: count for status, count in query.tuples()})
         due = Connection.refresh_tokens_older_than(time.time() - KEEP_ALIVE_DAYS * 86400).order_by().count()
-        return {"states": states, "keep_alive_due": due, "outbox": outbox.backlog()}
+        return {"states": states, "keep_alive_due": due, "keep_alive_last_run": KeepAliveRun.latest(),
+                "outbox": outbox.backlog()}

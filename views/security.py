@@ -22,7 +22,8 @@ def without_query(text: str) -> str:
 # callback, OutSmart's signed entry on /embed, a service key a worker wrongly put in the address. No route needs
 # its query in the log, so none is kept: paths only.
 class PathsWithoutQuery(logging.Filter):
-    """Werkzeug's access log prints whole request lines (and quotes bad ones in its errors): keep only the paths."""
+    """Werkzeug's access log prints whole request lines, and it and gunicorn quote bad ones in their errors: keep only
+    the paths."""
 
     def filter(self, record):
         """Cut the query out of the record's text; never drop the record."""
@@ -43,7 +44,8 @@ class DropDebugRecords(logging.Filter):
 def register(app):
     """Add the security headers to every response; keep credentials out of every log."""
     app.after_request(add_security_headers)
-    for name, kind in (("werkzeug", PathsWithoutQuery), ("requests_oauthlib.oauth2_session", DropDebugRecords)):
+    for name, kind in (("werkzeug", PathsWithoutQuery), ("gunicorn.error", PathsWithoutQuery),
+                       ("requests_oauthlib.oauth2_session", DropDebugRecords)):
         logger = logging.getLogger(name)
         if not any(isinstance(existing, kind) for existing in logger.filters):
             logger.addFilter(kind())
