@@ -57,8 +57,8 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 # An Exact endpoint as its error block counts it (crm/Accounts, oauth2/token, crm/Accounts/$count); anything else
 # (an address Exact sent in __next, say) is "other", so no answer of Exact's can add label values without end.
 EXACT_ENDPOINT = re.compile(r"[A-Za-z0-9]+(/[A-Za-z0-9]+){0,3}(/\$count)?")
-# Endpoints a process names in its labels, at most: the app calls 16; a worker's report makes the app ask Exact the
-# endpoint the worker named (views/worker_reports.py), so a service could otherwise add names without end.
+# Endpoints a process names in its labels, at most: the app itself calls under 20, but a worker's report makes the
+# app ask Exact the endpoint the worker named (views/worker_reports.py), which could otherwise add names without end.
 MAX_EXACT_ENDPOINTS = 64
 _endpoints_named: set[str] = set()
 _endpoints_lock = threading.Lock()
