@@ -96,15 +96,20 @@ def test_annuleren_while_exact_answers_the_popup_keeps_nothing(app, client, sim)
     assert LoginAttempt.get().outcome == "aborted"
 
 
-def test_connect_loses_to_an_attempt_that_ended_meanwhile(app, client, sim):
-    """connections.connect() with the attempt as the callback read it (still open), after Annuleren ended it."""
+def finished_at_exact(app, client, sim):
+    """A popup login as far as the callback gets before it connects: the attempt (still open) and what Exact said."""
     attempt, _popup, authorize, _handoff = popup_to_exact(app, client)
     code = query_of(sim.login(authorize, JAN))["code"]
     with app.test_request_context():
         token = oauth_for("nl").exchange_code(code, attempt.code_verifier)
         exact = login_client("nl", token, lambda new: None)
         me = exact.me()
-        login = connections.Login("nl", host_for("nl"), token, me, exact.divisions(me["CurrentDivision"]))
+        return attempt, connections.Login("nl", host_for("nl"), token, me, exact.divisions(me["CurrentDivision"]))
+
+
+def test_connect_loses_to_an_attempt_that_ended_meanwhile(app, client, sim):
+    """connections.connect() with the attempt as the callback read it (still open), after Annuleren ended it."""
+    attempt, login = finished_at_exact(app, client, sim)
     stale = LoginAttempt.get_by_id(attempt.id)
     assert connections.abort_login(LoginAttempt.get_by_id(attempt.id))
     assert stale.outcome is None
@@ -121,13 +126,7 @@ def test_annuleren_and_the_popup_finishing_at_once_end_the_attempt_one_way(app, 
     agrees with it: connected with its event, or aborted with nothing kept."""
     outcomes = []
     for _ in range(rounds):
-        attempt, _popup, authorize, _handoff = popup_to_exact(app, client)
-        code = query_of(sim.login(authorize, JAN))["code"]
-        with app.test_request_context():
-            token = oauth_for("nl").exchange_code(code, attempt.code_verifier)
-            exact = login_client("nl", token, lambda new: None)
-            me = exact.me()
-            login = connections.Login("nl", host_for("nl"), token, me, exact.divisions(me["CurrentDivision"]))
+        attempt, login = finished_at_exact(app, client, sim)
         barrier = threading.Barrier(2)
         results = {}
 
